@@ -1,0 +1,36 @@
+// Command line, as haproxy takes it: -f FILE|DIR (repeatable), -c, -D, -p PIDFILE, -d, -q,
+// -v, -vv, -sf PID..., -st PID..., -W, -S SOCKET, -x SOCKET, -N MAXCONN, -L NAME (ignored
+// peers name, warned), -- FILES...
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace sluice::app {
+
+struct Options {
+  std::vector<std::string> files;
+  bool check_only = false;
+  bool daemon = false;
+  bool debug = false;
+  bool quiet = false;
+  bool master_worker = false;
+  int version = 0;               // 1 = -v, 2 = -vv
+  std::string pidfile;
+  std::vector<pid_t> finish_pids;   // -sf
+  std::vector<pid_t> terminate_pids;  // -st
+  std::string master_socket;     // -S
+  std::string fd_socket;         // -x
+  std::optional<uint32_t> maxconn;  // -N
+  bool help = false;
+};
+
+Result<Options> parse_cli(int argc, const char* const* argv);
+std::string usage(const char* prog);
+
+}  // namespace sluice::app

@@ -1,0 +1,69 @@
+#include "backend/server.h"
+
+#include <cmath>
+
+#include "core/clock.h"
+#include "net/socket.h"
+
+namespace sluice::backend {
+
+std::string_view to_string(AdminState s) {
+  switch (s) {
+    case AdminState::Ready: return "READY";
+    case AdminState::Drain: return "DRAIN";
+    case AdminState::Maint: return "MAINT";
+  }
+  return "?";
+}
+
+std::string_view to_string(OpState s) {
+  switch (s) {
+    case OpState::Down: return "DOWN";
+    case OpState::Up: return "UP";
+    case OpState::Nolb: return "NOLB";
+  }
+  return "?";
+}
+
+Server::Server(Backend& backend, const config::ServerConfig& cfg, uint32_t global_index)
+    : backend_(backend), cfg_(cfg), name_(cfg.name), index_(global_index) {
+  cookie_ = cfg.cookie;
+  uweight_ = cfg.weight;
+  if (cfg.id) id_ = *cfg.id;
+  admin_ = cfg.disabled ? AdminState::Maint : AdminState::Ready;
+  set_addr(cfg.addr.sa);
+  last_change_s = static_cast<uint64_t>(core::wall_seconds());
+}
+
+uint32_t Server::weight() const {
+  if (admin_ != AdminState::Ready || op_ != OpState::Up) return 0;
+  if (uweight_ == 0) return 0;
+  if (slowstart_factor_ >= 1.0) return uweight_;
+  auto w = static_cast<uint32_t>(std::ceil(uweight_ * slowstart_factor_));
+  return w == 0 ? 1 : w;
+}
+
+bool Server::usable() const { return admin_ != AdminState::Maint && op_ == OpState::Up; }
+
+void Server::set_addr(const sockaddr_storage& ss) {
+  addr_ = ss;
+  addr_len_ = net::sockaddr_len(ss);
+}
+
+void Server::set_admin_state(AdminState s) {
+  if (admin_ == s) return;
+  admin_ = s;
+  last_change_s = static_cast<uint64_t>(core::wall_seconds());
+}
+
+void Server::set_op_state(OpState s) {
+  if (op_ == s) return;
+  if (s == OpState::Down) counters.down_transitions.fetch_add(1, std::memory_order_relaxed);
+  op_ = s;
+  last_change_s = static_cast<uint64_t>(core::wall_seconds());
+}
+
+void Server::set_user_weight(uint32_t w) { uweight_ = w; }
+void Server::set_slowstart_factor(double f) { slowstart_factor_ = f <= 0 ? 0.0 : (f > 1 ? 1.0 : f); }
+
+}  // namespace sluice::backend

@@ -1,0 +1,107 @@
+// A server of a backend: its configuration, its live state (administrative and operational,
+// kept apart as HAProxy does) and its counters. It is the lb::Candidate the algorithms see.
+//
+//   operational:  DOWN <--(rise good checks)--> UP <--(404 with disable-on-404)--> NOLB
+//   administrative: READY | DRAIN | MAINT (set by config `disabled`, the runtime API, agents)
+//
+// A server takes new load-balanced traffic only when UP, READY and weight > 0. It still takes
+// persistent traffic (cookie, stick table) when UP or NOLB and READY or DRAIN.
+//
+// Threads: state and weights change on the admin thread under Backend::mutex(); counters are
+// relaxed atomics touched by every worker.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "config/model.h"
+#include "lb/algorithm.h"
+
+namespace sluice::backend {
+
+class Backend;
+
+enum class AdminState : uint8_t { Ready, Drain, Maint };
+enum class OpState : uint8_t { Down, Up, Nolb };
+
+std::string_view to_string(AdminState s);
+std::string_view to_string(OpState s);
+
+struct ServerCounters {
+  std::atomic<uint64_t> sessions_total{0};
+  std::atomic<uint32_t> cur_sess{0};      // sessions currently using the server
+  std::atomic<uint32_t> max_sess{0};
+  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+  std::atomic<uint64_t> connect_errors{0}, response_errors{0}, retries{0}, redispatches{0};
+  std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
+      http_other{0};
+  std::atomic<uint64_t> failed_checks{0}, down_transitions{0};
+};
+
+class Server final : public lb::Candidate {
+ public:
+  Server(Backend& backend, const config::ServerConfig& cfg, uint32_t global_index);
+  virtual ~Server() = default;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // lb::Candidate
+  std::string_view name() const override { return name_; }
+  uint32_t weight() const override;
+  uint32_t active_conns() const override { return counters.cur_sess.load(std::memory_order_relaxed); }
+  uint32_t max_conns() const override { return cfg_.maxconn; }
+  bool usable() const override;
+
+  Backend& backend() const { return backend_; }
+  const config::ServerConfig& config() const { return cfg_; }
+  uint32_t index() const { return index_; }   // process-wide, for per-thread tables
+  int id() const { return id_; }
+  void set_id(int id) { id_ = id; }
+  bool is_backup() const { return cfg_.backup; }
+  const std::string& cookie() const { return cookie_; }
+
+  // Address used for new connections. Guarded by Backend::mutex() for writers; readers copy
+  // it under the same lock when they pick the server.
+  const sockaddr_storage& addr() const { return addr_; }
+  socklen_t addr_len() const { return addr_len_; }
+  void set_addr(const sockaddr_storage& ss);
+  bool port_from_client() const { return cfg_.addr.port == 0 || cfg_.addr.port_offset; }
+
+  AdminState admin_state() const { return admin_; }
+  OpState op_state() const { return op_; }
+  uint32_t user_weight() const { return uweight_; }
+  // The following are called with Backend::mutex() held, by the admin API and the checks.
+  void set_admin_state(AdminState s);
+  void set_op_state(OpState s);
+  void set_user_weight(uint32_t w);
+  void set_slowstart_factor(double f);   // (0,1]; 1 when no ramp in progress
+
+  // Usable for a request that is already bound to this server (cookie, stick table).
+  bool usable_for_persistence() const {
+    return admin_ != AdminState::Maint && op_ != OpState::Down;
+  }
+  // Can take new load-balanced traffic.
+  bool takes_new_traffic() const { return usable() && weight() > 0; }
+
+  ServerCounters counters;
+  uint64_t last_change_s = 0;   // wall clock of the last state change
+
+ private:
+  Backend& backend_;
+  config::ServerConfig cfg_;
+  std::string name_;
+  std::string cookie_;
+  uint32_t index_;
+  int id_ = 0;
+  sockaddr_storage addr_{};
+  socklen_t addr_len_ = 0;
+  AdminState admin_ = AdminState::Ready;
+  OpState op_ = OpState::Up;
+  uint32_t uweight_ = 1;
+  double slowstart_factor_ = 1.0;
+};
+
+}  // namespace sluice::backend

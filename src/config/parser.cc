@@ -1,0 +1,276 @@
+// Section structure, `defaults` inheritance and the public load_* entry points.
+//
+// Inheritance follows HAProxy: a proxy starts as a copy of the last `defaults` section before
+// it (or of the one named with `from NAME`), then its own lines overwrite or append. `no
+// option X` therefore simply records an explicit false.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/lexer.h"
+#include "config/parse_internal.h"
+
+namespace sluice::config {
+namespace {
+
+using detail::Diags;
+using detail::Env;
+using detail::Line;
+using Kind = ProxyConfig::Kind;
+
+constexpr std::string_view kProxySections[] = {"defaults", "frontend", "backend", "listen"};
+constexpr std::string_view kUnsupportedSections[] = {"userlist", "peers", "resolvers", "program",
+    "mailers", "cache", "ring", "http-errors", "log-forward", "crt-store", "traces", "dynamic-update",
+    "fcgi-app", "acme"};
+
+bool valid_proxy_name(std::string_view n) {
+  return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':';
+  });
+}
+
+bool looks_like_address(std::string_view s) {
+  // `listen 127.0.0.1:80`, `listen :80`, `listen *:80`, `listen 0.0.0.0:81`
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= s.size()) return false;
+  std::string_view port = s.substr(colon + 1);
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '-'; }))
+    return false;
+  std::string_view host = s.substr(0, colon);
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '*' || c == ':' || c == '[' || c == ']';
+  });
+}
+
+class Parser {
+ public:
+  explicit Parser(const LoadOptions& opts) : opts_(opts), env_{diags_, opts_} {
+    if (!opts_.getenv) {
+      opts_.getenv = [](std::string_view name) -> std::optional<std::string> {
+        const char* v = ::getenv(std::string(name).c_str());
+        if (v == nullptr) return std::nullopt;
+        return std::string(v);
+      };
+    }
+    last_defaults_.kind = Kind::Defaults;
+  }
+
+  void add_file_error(const std::string& file, std::string msg) { diags_.error({file, 0}, std::move(msg)); }
+
+  void parse_text(std::string_view text, const std::string& file) {
+    files_.push_back(file);
+    int lineno = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+      ++lineno;
+      parse_line(raw, {file, lineno});
+      if (nl == std::string_view::npos) break;
+      pos = nl + 1;
+    }
+    close_section();   // a section never spans two files
+  }
+
+  LoadResult finish() {
+    close_section();
+    Config c;
+    c.global = std::move(global_);
+    c.proxies = std::move(proxies_);
+    c.files = files_;
+    detail::validate(c, env_);
+    LoadResult out;
+    // Diagnostics in file order: stable-sort by (file position in the load order, line).
+    auto file_index = [&](const std::string& f) {
+      auto it = std::find(files_.begin(), files_.end(), f);
+      return it == files_.end() ? files_.size() : static_cast<size_t>(it - files_.begin());
+    };
+    auto& list = diags_.list();
+    std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      auto fa = file_index(a.loc.file), fb = file_index(b.loc.file);
+      if (fa != fb) return fa < fb;
+      return a.loc.line < b.loc.line;
+    });
+    out.diagnostics = std::move(list);
+    if (!diags_.has_errors()) out.config = std::move(c);
+    return out;
+  }
+
+ private:
+  enum class Section { None, Global, Proxy, Defaults, Skipped };
+
+  void parse_line(std::string_view raw, const SourceLoc& loc) {
+    auto lexed = lex_line(raw, opts_.getenv);
+    if (!lexed) {
+      diags_.error(loc, lexed.error().message);
+      return;
+    }
+    Line l{loc, std::move(lexed->words)};
+    if (lexed->trailing_backslash) {
+      diags_.error(loc, "line ends with '\\': HAProxy has no line continuation, write the statement on one line");
+      l.words.pop_back();
+    }
+    if (l.words.empty()) return;
+    const std::string& k = l.words[0];
+    if (k == "global") return open_global(l);
+    if (std::find(std::begin(kProxySections), std::end(kProxySections), k) != std::end(kProxySections))
+      return open_proxy(l);
+    if (std::find(std::begin(kUnsupportedSections), std::end(kUnsupportedSections), k) !=
+        std::end(kUnsupportedSections)) {
+      close_section();
+      section_ = Section::Skipped;
+      diags_.error(loc, fmt::format("section '{}' is not supported by sluice yet", k));
+      return;
+    }
+    switch (section_) {
+      case Section::None: {
+        std::vector<std::string_view> names(std::begin(kProxySections), std::end(kProxySections));
+        names.push_back("global");
+        diags_.error(loc, fmt::format("unknown keyword '{}' out of section{}", k, detail::suggest(k, names)));
+        return;
+      }
+      case Section::Global: return detail::parse_global_line(global_, l, env_);
+      case Section::Defaults: return detail::parse_proxy_line(cur_defaults_, l, env_);
+      case Section::Proxy: return detail::parse_proxy_line(proxies_.back(), l, env_);
+      case Section::Skipped: return;
+    }
+  }
+
+  void close_section() {
+    if (section_ == Section::Defaults) {
+      last_defaults_ = cur_defaults_;
+      if (!cur_defaults_.name.empty()) named_defaults_[cur_defaults_.name] = cur_defaults_;
+    }
+    section_ = Section::None;
+  }
+
+  void open_global(const Line& l) {
+    close_section();
+    if (l.words.size() > 1) diags_.error(l.loc, "'global' takes no argument");
+    if (global_.loc.line == 0) global_.loc = l.loc;
+    section_ = Section::Global;
+  }
+
+  // Returns the defaults to copy for `from NAME` (or the last one).
+  const ProxyConfig* lookup_defaults(const std::string& name, const SourceLoc& loc) {
+    if (name.empty()) return &last_defaults_;
+    auto it = named_defaults_.find(name);
+    if (it != named_defaults_.end()) return &it->second;
+    std::vector<std::string_view> names;
+    for (const auto& [n, _] : named_defaults_) names.push_back(n);
+    diags_.error(loc, fmt::format("no 'defaults' section named '{}' before this point{}", name, detail::suggest(name, names)));
+    return nullptr;
+  }
+
+  void open_proxy(const Line& l) {
+    close_section();
+    const auto& w = l.words;
+    const std::string& k = w[0];
+    Kind kind = k == "defaults" ? Kind::Defaults : k == "frontend" ? Kind::Frontend : k == "backend" ? Kind::Backend : Kind::Listen;
+    std::string name, from, inline_bind;
+    size_t i = 1;
+    if (i < w.size() && w[i] != "from") name = w[i++];
+    if (i < w.size() && w[i] != "from" && kind != Kind::Defaults && kind != Kind::Backend) inline_bind = w[i++];
+    if (i < w.size() && w[i] == "from") {
+      if (i + 1 >= w.size()) diags_.error(l.loc, "'from' expects the name of a 'defaults' section");
+      else from = w[i + 1];
+      i += 2;
+    }
+    if (i < w.size()) diags_.error(l.loc, fmt::format("'{}': unexpected argument '{}'", k, w[i]));
+    bool nameless = false;
+    if (kind != Kind::Defaults && inline_bind.empty() && looks_like_address(name) &&
+        (kind == Kind::Listen || kind == Kind::Frontend)) {
+      // HAProxy 1.x: `listen ADDR:PORT` without a name.
+      inline_bind = name;
+      nameless = true;
+      diags_.warning(l.loc, fmt::format("'{} {}' has no name (HAProxy 1.x form); it is named '{}'. HAProxy 2.x "
+                                        "requires '{} <name>' and a 'bind' line", k, name, name, k));
+    } else if (!inline_bind.empty()) {
+      diags_.warning(l.loc, fmt::format("address on the '{}' line is a HAProxy 1.x form; use 'bind {}'", k, inline_bind));
+    }
+    if (kind != Kind::Defaults && name.empty()) {
+      diags_.error(l.loc, fmt::format("'{}' expects a name", k));
+      name = fmt::format("<unnamed:{}>", l.loc.line);
+    } else if (!name.empty() && !nameless && !valid_proxy_name(name)) {
+      diags_.error(l.loc, fmt::format("invalid proxy name '{}' (letters, digits, '-', '_', '.' and ':' only)", name));
+    }
+    if (kind == Kind::Defaults) {
+      ProxyConfig d;
+      if (!from.empty()) {
+        if (const auto* base = lookup_defaults(from, l.loc)) d = *base;
+      }
+      d.kind = Kind::Defaults;
+      d.name = name;
+      d.from = from;
+      d.loc = l.loc;
+      cur_defaults_ = std::move(d);
+      section_ = Section::Defaults;
+      return;
+    }
+    const ProxyConfig* base = lookup_defaults(from, l.loc);
+    ProxyConfig p = base ? *base : ProxyConfig{};
+    p.from = base ? base->name : from;
+    p.kind = kind;
+    p.name = name;
+    p.loc = l.loc;
+    proxies_.push_back(std::move(p));
+    section_ = Section::Proxy;
+    if (!inline_bind.empty()) {
+      detail::parse_proxy_line(proxies_.back(), Line{l.loc, {"bind", inline_bind}}, env_);
+    }
+  }
+
+  LoadOptions opts_;
+  Diags diags_;
+  Env env_;
+  Section section_ = Section::None;
+  GlobalConfig global_;
+  std::vector<ProxyConfig> proxies_;
+  ProxyConfig cur_defaults_, last_defaults_;
+  std::map<std::string, ProxyConfig, std::less<>> named_defaults_;
+  std::vector<std::string> files_;
+};
+
+}  // namespace
+
+LoadResult load_string(std::string_view text, std::string_view file_name, const LoadOptions& opts) {
+  Parser p(opts);
+  p.parse_text(text, std::string(file_name));
+  return p.finish();
+}
+
+LoadResult load_files(const std::vector<std::string>& paths, const LoadOptions& opts) {
+  Parser p(opts);
+  auto read_one = [&](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      p.add_file_error(path, fmt::format("cannot open configuration file '{}'", path));
+      return;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    p.parse_text(ss.str(), path);
+  };
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      std::vector<std::string> files;
+      for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".cfg" && it->is_regular_file(ec)) files.push_back(it->path().string());
+      }
+      if (ec) p.add_file_error(path, fmt::format("cannot read directory '{}': {}", path, ec.message()));
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) read_one(f);
+    } else {
+      read_one(path);
+    }
+  }
+  return p.finish();
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,5 @@
+#include "core/version.h"
+
+namespace sluice {
+std::string_view version() { return SLUICE_VERSION; }
+}  // namespace sluice

@@ -1,0 +1,91 @@
+#include "http/errors.h"
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+#include "http/parser.h"
+#include "http/status.h"
+
+namespace sluice::http {
+namespace {
+
+struct Canned {
+  uint16_t status;
+  std::string_view detail;
+};
+
+// Our own wording, one sentence each.
+constexpr std::array<Canned, 16> kCanned{{
+    {400, "The request could not be understood."},
+    {403, "Access to this resource is denied."},
+    {405, "This method is not allowed for the resource."},
+    {408, "The request was not received in time."},
+    {410, "This resource is no longer available."},
+    {413, "The request body is too large."},
+    {414, "The request target is too long."},
+    {425, "The request was sent too early; retry later."},
+    {429, "Too many requests; slow down and retry later."},
+    {431, "The request header section is too large."},
+    {500, "The proxy hit an internal error."},
+    {501, "The proxy does not implement this request."},
+    {502, "The upstream server sent an invalid response."},
+    {503, "No upstream server can take this request right now."},
+    {504, "The upstream server did not answer in time."},
+    {505, "This HTTP version is not supported."},
+}};
+
+std::string build(const Canned& c) {
+  const std::string title = std::to_string(c.status) + " " + std::string(status_reason(c.status));
+  const std::string body =
+      "<html><body><h1>" + title + "</h1>\n" + std::string(c.detail) + "\n</body></html>\n";
+  return "HTTP/1.1 " + title +
+         "\r\n"
+         "Content-Type: text/html\r\n"
+         "Cache-Control: no-cache\r\n"
+         "Connection: close\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+const std::array<std::string, kCanned.size()>& table() {
+  static const std::array<std::string, kCanned.size()> t = [] {
+    std::array<std::string, kCanned.size()> a;
+    for (size_t i = 0; i < kCanned.size(); ++i) a[i] = build(kCanned[i]);
+    return a;
+  }();
+  return t;
+}
+
+}  // namespace
+
+std::string_view canned_response(uint16_t status) {
+  for (size_t i = 0; i < kCanned.size(); ++i)
+    if (kCanned[i].status == status) return table()[i];
+  return {};
+}
+
+Result<std::string> load_errorfile(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return fail("errorfile '" + path + "': cannot open");
+  std::string data(kMaxErrorfileSize + 1, '\0');
+  const size_t n = std::fread(data.data(), 1, data.size(), f.get());
+  if (std::ferror(f.get())) return fail("errorfile '" + path + "': read error");
+  if (n > kMaxErrorfileSize)
+    return fail("errorfile '" + path + "': larger than " + std::to_string(kMaxErrorfileSize) + " bytes");
+  data.resize(n);
+  HeadScan scan;
+  ResponseHead head;
+  const ParseResult r = parse_response(data, scan, Method::Get, head, ParseOptions{});
+  if (r.status == ParseStatus::NeedMore)
+    return fail("errorfile '" + path + "': incomplete HTTP response head");
+  if (r.status == ParseStatus::Error)
+    return fail("errorfile '" + path + "': invalid HTTP response: " + r.reason);
+  if (head.framing == Framing::ContentLength && head.content_length != n - head.head_len)
+    return fail("errorfile '" + path + "': Content-Length does not match the body size");
+  if (head.framing == Framing::Chunked)
+    return fail("errorfile '" + path + "': chunked errorfiles are not supported");
+  return data;
+}
+
+}  // namespace sluice::http

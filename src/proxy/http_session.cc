@@ -1,0 +1,1072 @@
+#include "proxy/http_session.h"
+
+#include <arpa/inet.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "http/cookie.h"
+#include "http/errors.h"
+#include "lb/algorithm.h"
+#include "net/socket.h"
+
+namespace sluice::proxy {
+
+namespace {
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// Hop-by-hop fields (RFC 9110 section 7.6.1) never forwarded as received.
+bool hop_by_hop(std::string_view name) {
+  return ieq(name, "connection") || ieq(name, "keep-alive") || ieq(name, "proxy-connection") ||
+         ieq(name, "te") || ieq(name, "upgrade") || ieq(name, "trailer") ||
+         ieq(name, "proxy-authenticate");
+}
+
+// True when `name` is listed in any Connection header (its field is then hop-by-hop too).
+bool named_in_connection(const std::vector<http::Header>& hs, std::string_view name) {
+  for (const auto& h : hs) {
+    if (!ieq(h.name, "connection")) continue;
+    std::string_view v = h.value;
+    size_t i = 0;
+    while (i < v.size()) {
+      size_t j = v.find(',', i);
+      if (j == std::string_view::npos) j = v.size();
+      std::string_view tok = v.substr(i, j - i);
+      while (!tok.empty() && (tok.front() == ' ' || tok.front() == '\t')) tok.remove_prefix(1);
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t')) tok.remove_suffix(1);
+      if (ieq(tok, name)) return true;
+      i = j + 1;
+    }
+  }
+  return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+bool cidr_match(const sockaddr_storage& a, const config::Cidr& c) {
+  if (a.ss_family == AF_INET && c.net.ss_family == AF_INET) {
+    uint32_t x = ntohl(reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr);
+    uint32_t y = ntohl(reinterpret_cast<const sockaddr_in&>(c.net).sin_addr.s_addr);
+    uint32_t mask = c.prefix == 0 ? 0 : (~uint32_t{0} << (32 - c.prefix));
+    return (x & mask) == (y & mask);
+  }
+  if (a.ss_family == AF_INET6 && c.net.ss_family == AF_INET6) {
+    auto& x = reinterpret_cast<const sockaddr_in6&>(a).sin6_addr;
+    auto& y = reinterpret_cast<const sockaddr_in6&>(c.net).sin6_addr;
+    int bits = c.prefix;
+    for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+      uint8_t m = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+      if ((x.s6_addr[i] & m) != (y.s6_addr[i] & m)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view to_string(TxState s) {
+  switch (s) {
+    case TxState::WaitRequest: return "WAIT_REQ";
+    case TxState::Connecting: return "CONNECTING";
+    case TxState::Exchange: return "EXCHANGE";
+    case TxState::Tunnel: return "TUNNEL";
+    case TxState::Closing: return "CLOSING";
+    case TxState::Closed: return "CLOSED";
+  }
+  return "?";
+}
+
+HttpSession::HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
+    : Session(w, fe, fd, src, id), timer_([this] { on_timeout(); }) {
+  cin_.attach(w.pool());
+  sin_.attach(w.pool());
+  const auto& g = w.runtime().config().global;
+  req_opts_.max_headers = g.tune_http_maxhdr;
+  rsp_opts_.max_headers = g.tune_http_maxhdr;
+  req_opts_.accept_invalid = fe.config().accept_invalid_http_request.value_or(false);
+  to_ = effective_timeouts(fe.config().timeouts, fe.default_backend ? fe.default_backend->config().timeouts
+                                                                    : fe.config().timeouts);
+  req_.headers.reserve(32);
+  rsp_.headers.reserve(32);
+}
+
+HttpSession::~HttpSession() {
+  if (sc_ != nullptr) close_server(false);
+  if (cfd_ >= 0) {
+    w_.loop().remove(cfd_);
+    ::close(cfd_);
+  }
+}
+
+void HttpSession::start() {
+  w_.loop().add(cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  last_c_io_ = tx_start_ms_ = w_.loop().now();
+  process();
+}
+
+void HttpSession::set_state(TxState s) { st_ = s; }
+
+void HttpSession::on_io(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c_readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c_writable_ = true;
+  process();
+}
+
+void HttpSession::on_server_io() { process(); }
+
+void HttpSession::process() {
+  if (closed_) return;
+  for (int guard = 0; guard < 64 && !closed_; ++guard) {
+    if (!step()) break;
+  }
+  if (closed_) return;
+  if (st_ == TxState::Closed) {
+    finish();
+    return;
+  }
+  update_timer();
+}
+
+// One pass over every direction; true if anything moved.
+bool HttpSession::step() {
+  bool progress = false;
+  progress |= read_client();
+  switch (st_) {
+    case TxState::WaitRequest: {
+      if (soft_stop_ && cin_.empty()) {
+        set_state(TxState::Closed);
+        return false;
+      }
+      if (cin_.empty()) {
+        if (c_eof_ || c_err_) set_state(TxState::Closed);
+        break;
+      }
+      if (req_scan_.searched == 0 && req_fwd_ == 0 && requests_ > 0 && tx_start_ms_ < last_c_io_)
+        tx_start_ms_ = last_c_io_;
+      auto r = http::parse_request(cin_.view(), req_scan_, req_, req_opts_);
+      if (r.status == http::ParseStatus::NeedMore) {
+        if (cin_.full()) {
+          uint16_t st = http::oversized_request_status(cin_.view());
+          reply_error(st, st == 414 ? "request line too long" : "request headers too large");
+          return true;
+        }
+        if (c_eof_ || c_err_) set_state(TxState::Closed);   // aborted request: no reply
+        break;
+      }
+      if (r.status == http::ParseStatus::Error) {
+        fe_.counters.req_errors.fetch_add(1, std::memory_order_relaxed);
+        core::debug("session {}: bad request: {}", id_, r.reason);
+        reply_error(r.error_status, r.reason);
+        return true;
+      }
+      progress |= on_request_head();
+      break;
+    }
+    case TxState::Connecting:
+      if (sc_ != nullptr && sc_->writable) progress |= on_connected();
+      if (c_err_) {
+        set_state(TxState::Closed);
+        return false;
+      }
+      break;
+    case TxState::Exchange:
+      progress |= write_server();
+      progress |= read_server();
+      if (st_ != TxState::Exchange) break;
+      if (!rsp_head_done_) {
+        if (!sin_.empty()) {
+          auto r = http::parse_response(sin_.view(), rsp_scan_, req_.method, rsp_, rsp_opts_);
+          if (r.status == http::ParseStatus::Done) {
+            progress |= on_response_head();
+          } else if (r.status == http::ParseStatus::Error) {
+            core::debug("session {}: bad response: {}", id_, r.reason);
+            if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+            if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+            close_server(false);
+            reply_error(502, r.reason);
+            return true;
+          } else if (sin_.full()) {
+            close_server(false);
+            reply_error(502, "response headers too large");
+            return true;
+          }
+        }
+        if (!rsp_head_done_ && sc_ != nullptr && sc_->eof) {
+          // Server closed without (a complete) response.
+          bool retryable = conn_reused_ && sin_.empty() && req_body_ == Body::Done &&
+                           req_out_off_ == 0 && false;
+          (void)retryable;
+          if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+          close_server(false);
+          reply_error(502, "server closed the connection before responding");
+          return true;
+        }
+      }
+      if (rsp_head_done_) progress |= forward_response_body();
+      progress |= forward_request_body();
+      progress |= write_client();
+      if (rsp_body_ == Body::Done && rsp_out_off_ >= rsp_out_.size() && rsp_fwd_ == 0) {
+        progress |= end_transaction();
+      } else if (c_err_) {
+        // Client gone: abort the exchange.
+        close_server(false);
+        set_state(TxState::Closed);
+        return false;
+      }
+      break;
+    case TxState::Tunnel: {
+      // Raw relay both ways.
+      progress |= read_server();
+      if (!cin_.empty() && sc_ != nullptr) {
+        req_fwd_ = cin_.size();
+        progress |= write_server();
+      }
+      if (!sin_.empty()) {
+        rsp_fwd_ = sin_.size();
+        progress |= write_client();
+      } else if (rsp_out_off_ < rsp_out_.size()) {
+        progress |= write_client();
+      }
+      bool c_done = (c_eof_ || c_err_) && cin_.empty();
+      bool s_done = sc_ == nullptr || (sc_->eof && sin_.empty());
+      if (c_done && sc_ != nullptr && !sc_->eof) ::shutdown(sc_->fd, SHUT_WR);
+      if (s_done && !c_eof_) ::shutdown(cfd_, SHUT_WR);
+      if ((c_done && s_done) || c_err_) {
+        close_server(false);
+        set_state(TxState::Closed);
+        return false;
+      }
+      break;
+    }
+    case TxState::Closing:
+      progress |= write_client();
+      if (rsp_out_off_ >= rsp_out_.size() || c_err_) {
+        if (!lingering_ && !c_err_) {
+          // Lingering close: stop sending, drain what the client still sends, so that the
+          // kernel does not answer it with a reset that would destroy our response.
+          ::shutdown(cfd_, SHUT_WR);
+          lingering_ = true;
+          last_c_io_ = w_.loop().now();
+        }
+        if (c_eof_ || c_err_) {
+          set_state(TxState::Closed);
+          return false;
+        }
+        cin_.consume(cin_.size());
+      }
+      break;
+    case TxState::Closed:
+      return false;
+  }
+  return progress;
+}
+
+bool HttpSession::read_client() {
+  if (!c_readable_ || c_eof_ || c_err_) return false;
+  if (st_ == TxState::Closing && lingering_) {
+    char junk[4096];
+    ssize_t n = ::recv(cfd_, junk, sizeof junk, 0);
+    if (n > 0) return true;
+    if (n == 0) c_eof_ = true;
+    else if (errno == EAGAIN) c_readable_ = false;
+    else c_err_ = true;
+    return n == 0;
+  }
+  char* p;
+  size_t room = cin_.prepare(p);
+  if (room == 0) return false;   // full: resume when drained
+  ssize_t n = ::recv(cfd_, p, room, 0);
+  if (n > 0) {
+    cin_.produce(static_cast<size_t>(n));
+    bytes_in_ += static_cast<uint64_t>(n);
+    last_c_io_ = w_.loop().now();
+    if (static_cast<size_t>(n) < room) c_readable_ = false;   // drained the socket (ET)
+    return true;
+  }
+  if (n == 0) {
+    c_eof_ = true;
+    cin_.release_if_empty();
+    return true;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    c_readable_ = false;
+    cin_.release_if_empty();
+  } else if (errno != EINTR) {
+    c_err_ = true;
+    return true;
+  }
+  return false;
+}
+
+// Writes the pending response head (rsp_out_) and forwardable body bytes of sin_.
+bool HttpSession::write_client() {
+  if (!c_writable_ || c_err_) return false;
+  size_t head_left = rsp_out_.size() - rsp_out_off_;
+  size_t body = rsp_fwd_;
+  if (head_left == 0 && body == 0) return false;
+  iovec iov[2];
+  int cnt = 0;
+  if (head_left) iov[cnt++] = {rsp_out_.data() + rsp_out_off_, head_left};
+  if (body) iov[cnt++] = {sin_.data(), body};
+  ssize_t n = ::writev(cfd_, iov, cnt);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      c_writable_ = false;
+      return false;
+    }
+    if (errno == EINTR) return false;
+    c_err_ = true;
+    return true;
+  }
+  size_t sent = static_cast<size_t>(n);
+  bytes_out_ += sent;
+  last_c_io_ = w_.loop().now();
+  if (sent < head_left + body) c_writable_ = false;
+  size_t h = std::min(sent, head_left);
+  rsp_out_off_ += h;
+  sent -= h;
+  if (rsp_out_off_ == rsp_out_.size()) {
+    rsp_out_.clear();
+    rsp_out_off_ = 0;
+  }
+  if (sent) {
+    sin_.consume(sent);
+    rsp_fwd_ -= sent;
+    sin_.release_if_empty();
+  }
+  return true;
+}
+
+bool HttpSession::read_server() {
+  if (sc_ == nullptr || !sc_->readable || sc_->eof) return false;
+  char* p;
+  size_t room = sin_.prepare(p);
+  if (room == 0) return false;
+  ssize_t n = ::recv(sc_->fd, p, room, 0);
+  if (n > 0) {
+    sin_.produce(static_cast<size_t>(n));
+    last_s_io_ = w_.loop().now();
+    if (static_cast<size_t>(n) < room) sc_->readable = false;
+    return true;
+  }
+  if (n == 0) {
+    sc_->eof = true;
+    sin_.release_if_empty();
+    return true;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    sc_->readable = false;
+    sin_.release_if_empty();
+    return false;
+  }
+  if (errno == EINTR) return false;
+  sc_->eof = true;   // reset: treated as a close
+  return true;
+}
+
+bool HttpSession::write_server() {
+  if (sc_ == nullptr || !sc_->writable || !sc_->connected) return false;
+  size_t head_left = req_out_.size() - req_out_off_;
+  size_t body = req_fwd_;
+  if (head_left == 0 && body == 0) return false;
+  iovec iov[2];
+  int cnt = 0;
+  if (head_left) iov[cnt++] = {req_out_.data() + req_out_off_, head_left};
+  if (body) iov[cnt++] = {cin_.data(), body};
+  ssize_t n = ::writev(sc_->fd, iov, cnt);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      sc_->writable = false;
+      return false;
+    }
+    if (errno == EINTR) return false;
+    sc_->eof = true;
+    sc_->writable = false;
+    return true;
+  }
+  size_t sent = static_cast<size_t>(n);
+  last_s_io_ = w_.loop().now();
+  if (sent < head_left + body) sc_->writable = false;
+  size_t h = std::min(sent, head_left);
+  req_out_off_ += h;
+  sent -= h;
+  if (sent) {
+    cin_.consume(sent);
+    req_fwd_ -= sent;
+  }
+  return true;
+}
+
+// ---- request ------------------------------------------------------------------------
+
+std::string_view HttpSession::persistence_cookie_value() {
+  const auto& ck = be_->config().cookie;
+  if (!ck) return {};
+  for (int i = req_.find("cookie"); i >= 0; i = req_.find("cookie", i + 1)) {
+    auto v = http::find_cookie(req_.headers[static_cast<size_t>(i)].value, ck->name);
+    if (!v) continue;
+    std::string_view val = *v;
+    if (ck->mode == config::CookieConfig::Mode::Prefix) {
+      auto tilde = val.find('~');
+      if (tilde == std::string_view::npos) return {};
+      return val.substr(0, tilde);
+    }
+    return val;
+  }
+  return {};
+}
+
+bool HttpSession::on_request_head() {
+  ++requests_;
+  fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
+  AclContext actx{&src_, &dst_, &req_};
+
+  // monitor-uri: answered here, never forwarded.
+  const auto& fcfg = fe_.config();
+  if (!fcfg.monitor_uri.empty()) {
+    std::string_view path = req_.path;
+    if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+    if (path == fcfg.monitor_uri) {
+      fe_.counters.intercepted.fetch_add(1, std::memory_order_relaxed);
+      bool failed = false;
+      for (auto& c : fe_.monitor_fail)
+        if (c.eval(actx)) failed = true;
+      if (failed) reply_error(503, "monitor fail");
+      else reply_raw("HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\n"
+                     "content-type: text/html\r\nconnection: close\r\n\r\n"
+                     "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n");
+      return true;
+    }
+  }
+  for (auto& r : fe_.http_request_rules) {
+    if (r.cond && !r.cond->eval(actx)) continue;
+    if (r.rule.action == config::HttpRule::Action::Deny) {
+      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+      reply_error(r.rule.status ? r.rule.status : 403, "denied by http-request rule");
+      return true;
+    }
+    if (r.rule.action == config::HttpRule::Action::Allow) break;
+  }
+
+  be_ = fe_.default_backend;
+  for (auto& ub : fe_.use_backends) {
+    if (ub.cond.eval(actx)) {
+      be_ = ub.backend;
+      break;
+    }
+  }
+  if (be_ == nullptr) {
+    reply_error(503, "no backend");
+    return true;
+  }
+  to_ = effective_timeouts(fcfg.timeouts, be_->config().timeouts);
+  rsp_opts_.accept_invalid = be_->config().accept_invalid_http_response.value_or(false);
+
+  // Connection modes: the client side keeps alive unless told otherwise.
+  auto mode_of = [](const config::ProxyConfig& p) {
+    return p.http_conn_mode.value_or(config::HttpConnMode::KeepAlive);
+  };
+  auto fmode = mode_of(fcfg), bmode = mode_of(be_->config());
+  bool close_mode = fmode == config::HttpConnMode::Close || bmode == config::HttpConnMode::Close;
+  bool server_close = close_mode || fmode == config::HttpConnMode::ServerClose ||
+                      bmode == config::HttpConnMode::ServerClose;
+  client_keepalive_ = req_.keep_alive && !close_mode && !soft_stop_ &&
+                      !w_.runtime().soft_stopping.load(std::memory_order_relaxed);
+  server_keepalive_ = !server_close && be_->config().http_reuse != config::HttpReuse::Never;
+
+  switch (req_.framing) {
+    case http::Framing::ContentLength:
+      req_body_ = req_.content_length ? Body::Length : Body::Done;
+      req_left_ = req_.content_length;
+      break;
+    case http::Framing::Chunked:
+      req_body_ = Body::Chunked;
+      req_chunk_.reset();
+      break;
+    default: req_body_ = Body::Done; break;
+  }
+  if (req_.upgrade || req_.method == http::Method::Connect) server_keepalive_ = false;
+
+  cookie_value_ = std::string(persistence_cookie_value());
+  retries_left_ = be_->config().retries;
+  tried_.clear();
+  build_request_head();
+  cin_.consume(req_.head_len);
+  req_scan_ = {};
+  be_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+  return start_connect();
+}
+
+void HttpSession::build_request_head() {
+  const auto& bcfg = be_->config();
+  const auto& ck = bcfg.cookie;
+  req_out_.clear();
+  req_out_off_ = 0;
+  req_out_.append(req_.method_name);
+  req_out_.push_back(' ');
+  req_out_.append(req_.target);
+  req_out_.append(req_.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  bool has_conn_tokens = req_.find("connection") >= 0;
+  bool xff_present = false;
+  const auto& ff = bcfg.forwardfor.enabled ? bcfg.forwardfor : fe_.config().forwardfor;
+  for (const auto& h : req_.headers) {
+    if (hop_by_hop(h.name)) {
+      if (req_.upgrade && ieq(h.name, "upgrade")) append_header(req_out_, h.name, h.value);
+      continue;
+    }
+    if (has_conn_tokens && named_in_connection(req_.headers, h.name)) continue;
+    if (ff.enabled && ieq(h.name, ff.header)) xff_present = true;
+    if (ck && ieq(h.name, "cookie")) {
+      // insert+indirect: our cookie is removed before the server sees it; prefix: the
+      // "SERVER~" part is stripped so the application sees its own cookie unchanged.
+      auto v = http::find_cookie(h.value, ck->name);
+      if (v) {
+        if (ck->mode == config::CookieConfig::Mode::Prefix) {
+          std::string_view val = *v;
+          auto tilde = val.find('~');
+          if (tilde != std::string_view::npos) {
+            size_t off = static_cast<size_t>(val.data() - h.value.data());
+            std::string nv;
+            nv.append(h.value.substr(0, off));
+            nv.append(val.substr(tilde + 1));
+            nv.append(h.value.substr(off + val.size()));
+            append_header(req_out_, h.name, nv);
+            continue;
+          }
+        } else if (ck->mode == config::CookieConfig::Mode::Insert && ck->indirect) {
+          std::string nv = http::remove_cookie(h.value, ck->name);
+          if (!nv.empty()) append_header(req_out_, h.name, nv);
+          continue;
+        }
+      }
+    }
+    append_header(req_out_, h.name, h.value);
+  }
+  if (ff.enabled && !(ff.if_none && xff_present) && src_.ss_family != AF_UNIX) {
+    if (!(ff.except && cidr_match(src_, *ff.except)))
+      append_header(req_out_, ff.header, net::to_string(src_, false));
+  }
+  if (req_.upgrade) {
+    req_out_.append("Connection: upgrade\r\n");
+  } else if (!server_keepalive_) {
+    req_out_.append("Connection: close\r\n");
+  } else if (req_.version_minor == 0) {
+    req_out_.append("Connection: keep-alive\r\n");
+  }
+  req_out_.append("\r\n");
+}
+
+bool HttpSession::start_connect() {
+  // Choose the server: persistence cookie, then the balancing algorithm.
+  std::optional<uint64_t> key;
+  const auto& bcfg = be_->config();
+  switch (bcfg.balance) {
+    case config::Balance::Source: key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_)); break;
+    case config::Balance::Uri: {
+      std::string_view u = req_.path;
+      if (!bcfg.uri_whole) {
+        if (auto q = u.find('?'); q != std::string_view::npos) u = u.substr(0, q);
+      }
+      key = lb::hash_bytes(u);
+      break;
+    }
+    case config::Balance::Hdr: {
+      int i = req_.find(bcfg.balance_arg);
+      if (i >= 0) key = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value);
+      break;
+    }
+    default: break;
+  }
+  auto pick = be_->pick(cookie_value_, key, tried_);
+  release_server_slot();
+  server_ = pick.server;
+  if (server_ == nullptr) {
+    if (bcfg.dispatch) {
+      server_addr_ = bcfg.dispatch->sa;
+      server_addr_len_ = bcfg.dispatch->sa_len;
+    } else {
+      be_->counters.no_server.fetch_add(1, std::memory_order_relaxed);
+      reply_error(503, "no server available");
+      return true;
+    }
+  } else {
+    server_addr_ = pick.addr;
+    server_addr_len_ = pick.addr_len;
+    if (server_->port_from_client()) {
+      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst_));
+      int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
+      net::set_port(server_addr_, static_cast<uint16_t>(port));
+    }
+    auto n = server_->counters.cur_sess.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (n > server_->counters.max_sess.load(std::memory_order_relaxed))
+      server_->counters.max_sess.store(n, std::memory_order_relaxed);
+    server_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+    counted_on_server_ = true;
+  }
+  // Insert a cookie when the client did not present a valid one for this server.
+  const auto& ck = bcfg.cookie;
+  set_cookie_ = false;
+  if (ck && server_ != nullptr && ck->mode == config::CookieConfig::Mode::Insert) {
+    bool valid = !cookie_value_.empty() && cookie_value_ == server_->cookie();
+    bool post_ok = !ck->postonly || req_.method == http::Method::Post;
+    set_cookie_ = !valid && post_ok && !server_->cookie().empty();
+  }
+
+  set_state(TxState::Connecting);
+  connect_start_ms_ = w_.loop().now();
+  rsp_head_done_ = false;
+  rsp_started_ = false;
+  rsp_scan_ = {};
+  conn_reused_ = false;
+
+  // Reuse an idle connection to the same server (http-reuse safe: not for the first
+  // request of a client connection, which browsers could not retry).
+  if (server_ != nullptr && server_keepalive_) {
+    auto reuse = bcfg.http_reuse;
+    bool allowed = reuse == config::HttpReuse::Always || reuse == config::HttpReuse::Aggressive ||
+                   (reuse == config::HttpReuse::Safe && !first_request_);
+    if (allowed) {
+      if (ServerConn* c = w_.take_idle(*server_)) {
+        sc_ = c;
+        sc_->owner = this;
+        conn_reused_ = true;
+        set_state(TxState::Exchange);
+        return true;
+      }
+    }
+  }
+  int err = 0;
+  int fd = net::connect_start(reinterpret_cast<const sockaddr*>(&server_addr_), server_addr_len_, err);
+  if (fd < 0) {
+    on_connect_error(err, false);
+    return true;
+  }
+  sc_ = new ServerConn(w_, server_, fd, server_addr_);
+  sc_->owner = this;
+  w_.loop().add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, sc_);
+  return true;
+}
+
+bool HttpSession::on_connected() {
+  int err = net::connect_result(sc_->fd);
+  if (err != 0) {
+    on_connect_error(err, false);
+    return true;
+  }
+  sc_->connected = true;
+  set_state(TxState::Exchange);
+  last_s_io_ = w_.loop().now();
+  return true;
+}
+
+void HttpSession::on_connect_error(int err, bool timeout) {
+  core::debug("session {}: connect to {} failed: {}", id_, net::to_string(server_addr_),
+              timeout ? "timeout" : std::strerror(err));
+  if (sc_ != nullptr) close_server(false);
+  if (server_) {
+    server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+    be_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (retries_left_ > 0) {
+    --retries_left_;
+    if (server_) server_->counters.retries.fetch_add(1, std::memory_order_relaxed);
+    be_->counters.retries.fetch_add(1, std::memory_order_relaxed);
+    // option redispatch (or the old `redispatch`): the last retry, or a retry of a server
+    // that is not usable any more, goes to another server.
+    bool redispatch = be_->config().redispatch.value_or(false);
+    if (redispatch && server_ != nullptr && (retries_left_ == 0 || !server_->takes_new_traffic())) {
+      tried_.push_back(server_);
+      cookie_value_.clear();
+      be_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
+      server_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
+    }
+    start_connect();
+    return;
+  }
+  if (be_->config().redispatch.value_or(false) && server_ != nullptr && tried_.size() < 2 &&
+      std::find(tried_.begin(), tried_.end(), server_) == tried_.end()) {
+    tried_.push_back(server_);
+    cookie_value_.clear();
+    be_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
+    start_connect();
+    return;
+  }
+  reply_error(timeout ? 503 : 503, timeout ? "connect timeout" : "connection refused");
+}
+
+// ---- response -----------------------------------------------------------------------
+
+bool HttpSession::on_response_head() {
+  rsp_started_ = true;
+  uint16_t st = rsp_.status;
+  if (st >= 100 && st < 200 && st != 101) {
+    // Interim response (100 Continue, 103): forwarded as is; the final one follows.
+    rsp_out_.append(sin_.data(), rsp_.head_len);
+    sin_.consume(rsp_.head_len);
+    rsp_scan_ = {};
+    return true;
+  }
+  rsp_head_done_ = true;
+  status_ = st;
+  count_status(st);
+  build_response_head();
+  sin_.consume(rsp_.head_len);
+  switch (rsp_.framing) {
+    case http::Framing::ContentLength:
+      rsp_body_ = rsp_.content_length ? Body::Length : Body::Done;
+      rsp_left_ = rsp_.content_length;
+      break;
+    case http::Framing::Chunked:
+      rsp_body_ = Body::Chunked;
+      rsp_chunk_.reset();
+      break;
+    case http::Framing::UntilClose: rsp_body_ = Body::UntilClose; break;
+    case http::Framing::Tunnel:
+      set_state(TxState::Tunnel);
+      rsp_body_ = Body::Done;
+      req_body_ = Body::Done;
+      return true;
+    case http::Framing::None: rsp_body_ = Body::Done; break;
+  }
+  return true;
+}
+
+void HttpSession::build_response_head() {
+  const auto& bcfg = be_->config();
+  const auto& ck = bcfg.cookie;
+  bool tunnel = rsp_.framing == http::Framing::Tunnel;
+  // Keep the client alive only if the response is delimited.
+  if (rsp_.framing == http::Framing::UntilClose) client_keepalive_ = false;
+  if (!rsp_.keep_alive || rsp_.framing == http::Framing::UntilClose) server_keepalive_ = false;
+  if (soft_stop_ || w_.runtime().soft_stopping.load(std::memory_order_relaxed)) client_keepalive_ = false;
+
+  rsp_out_.append(req_.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  rsp_out_.append(fmt::format_int(rsp_.status).c_str());
+  rsp_out_.push_back(' ');
+  rsp_out_.append(rsp_.reason);
+  rsp_out_.append("\r\n");
+  bool has_conn_tokens = rsp_.find("connection") >= 0;
+  bool has_cache_control = false;
+  for (const auto& h : rsp_.headers) {
+    if (hop_by_hop(h.name)) {
+      if (tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
+      continue;
+    }
+    if (has_conn_tokens && named_in_connection(rsp_.headers, h.name)) continue;
+    if (ieq(h.name, "cache-control")) has_cache_control = true;
+    if (ck && server_ != nullptr && ieq(h.name, "set-cookie") &&
+        (ck->mode == config::CookieConfig::Mode::Prefix || ck->mode == config::CookieConfig::Mode::Rewrite)) {
+      auto sc = http::parse_set_cookie(h.value);
+      if (sc && sc->name == ck->name && !server_->cookie().empty()) {
+        size_t off = static_cast<size_t>(sc->value.data() - h.value.data());
+        std::string nv;
+        nv.append(h.value.substr(0, off));
+        nv.append(server_->cookie());
+        if (ck->mode == config::CookieConfig::Mode::Prefix) {
+          nv.push_back('~');
+          nv.append(sc->value);
+        }
+        nv.append(h.value.substr(off + sc->value.size()));
+        append_header(rsp_out_, h.name, nv);
+        continue;
+      }
+    }
+    append_header(rsp_out_, h.name, h.value);
+  }
+  if (set_cookie_) {
+    std::string v = ck->name + "=" + server_->cookie() + "; path=/";
+    for (auto& d : ck->domains) v += "; domain=" + d;
+    if (ck->httponly) v += "; HttpOnly";
+    if (ck->secure) v += "; Secure";
+    for (auto& a : ck->attrs) v += "; " + a;
+    append_header(rsp_out_, "Set-Cookie", v);
+    if (ck->nocache && !has_cache_control) rsp_out_.append("Cache-Control: private\r\n");
+  }
+  if (tunnel) {
+    rsp_out_.append("Connection: upgrade\r\n");
+  } else if (!client_keepalive_) {
+    rsp_out_.append("Connection: close\r\n");
+  } else if (req_.version_minor == 0) {
+    rsp_out_.append("Connection: keep-alive\r\n");
+  }
+  rsp_out_.append("\r\n");
+}
+
+bool HttpSession::forward_request_body() {
+  if (req_body_ == Body::Done || st_ != TxState::Exchange) return false;
+  size_t avail = cin_.size() - req_fwd_;
+  if (avail == 0) {
+    if (c_eof_ || c_err_) {
+      // Client went away in the middle of its request body.
+      close_server(false);
+      set_state(TxState::Closed);
+      return true;
+    }
+    return false;
+  }
+  if (req_body_ == Body::Length) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(avail, req_left_));
+    req_fwd_ += n;
+    req_left_ -= n;
+    if (req_left_ == 0) req_body_ = Body::Done;
+    return n > 0;
+  }
+  auto s = req_chunk_.feed(std::string_view(cin_.data() + req_fwd_, avail));
+  req_fwd_ += s.consumed;
+  if (s.error) {
+    close_server(false);
+    reply_error(400, s.reason);
+    return true;
+  }
+  if (s.done) req_body_ = Body::Done;
+  return s.consumed > 0;
+}
+
+bool HttpSession::forward_response_body() {
+  if (rsp_body_ == Body::Done) return false;
+  size_t avail = sin_.size() - rsp_fwd_;
+  bool s_eof = sc_ == nullptr || sc_->eof;
+  if (rsp_body_ == Body::UntilClose) {
+    rsp_fwd_ += avail;
+    if (s_eof && sin_.size() == rsp_fwd_) {
+      rsp_body_ = Body::Done;
+      return true;
+    }
+    return avail > 0;
+  }
+  if (avail == 0) {
+    if (s_eof) {
+      // Truncated response: the client connection cannot be trusted for more.
+      if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+      be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+      core::debug("session {}: server closed during the response body", id_);
+      client_keepalive_ = false;
+      close_server(false);
+      rsp_body_ = Body::Done;
+      req_body_ = Body::Done;
+      return true;
+    }
+    return false;
+  }
+  if (rsp_body_ == Body::Length) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(avail, rsp_left_));
+    rsp_fwd_ += n;
+    rsp_left_ -= n;
+    if (rsp_left_ == 0) rsp_body_ = Body::Done;
+    return n > 0;
+  }
+  auto s = rsp_chunk_.feed(std::string_view(sin_.data() + rsp_fwd_, avail));
+  rsp_fwd_ += s.consumed;
+  if (s.error) {
+    if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    client_keepalive_ = false;
+    close_server(false);
+    rsp_body_ = Body::Done;
+    req_body_ = Body::Done;
+    return true;
+  }
+  if (s.done) rsp_body_ = Body::Done;
+  return s.consumed > 0;
+}
+
+// The response is fully delivered to the client.
+bool HttpSession::end_transaction() {
+  bool req_complete = req_body_ == Body::Done && req_out_off_ >= req_out_.size() && req_fwd_ == 0;
+  bool reusable = server_keepalive_ && req_complete && sc_ != nullptr && !sc_->eof && sin_.empty();
+  if (!req_complete) client_keepalive_ = false;   // unread body left on the client side
+  close_server(reusable);
+  release_server_slot();
+  first_request_ = false;
+  if (!client_keepalive_) {
+    set_state(TxState::Closing);
+    return true;
+  }
+  // Next request, possibly already pipelined in cin_.
+  req_out_.clear();
+  req_out_off_ = 0;
+  rsp_out_.clear();
+  rsp_out_off_ = 0;
+  req_scan_ = {};
+  req_body_ = rsp_body_ = Body::None;
+  rsp_head_done_ = false;
+  status_ = 0;
+  tx_start_ms_ = w_.loop().now();
+  set_state(TxState::WaitRequest);
+  cin_.release_if_empty();
+  sin_.release_if_empty();
+  return true;
+}
+
+void HttpSession::count_status(uint16_t st) {
+  auto bump = [st](auto& c) {
+    if (st < 200) c.http_1xx.fetch_add(1, std::memory_order_relaxed);
+    else if (st < 300) c.http_2xx.fetch_add(1, std::memory_order_relaxed);
+    else if (st < 400) c.http_3xx.fetch_add(1, std::memory_order_relaxed);
+    else if (st < 500) c.http_4xx.fetch_add(1, std::memory_order_relaxed);
+    else if (st < 600) c.http_5xx.fetch_add(1, std::memory_order_relaxed);
+    else c.http_other.fetch_add(1, std::memory_order_relaxed);
+  };
+  bump(fe_.counters);
+  if (be_) bump(be_->counters);
+  if (server_) bump(server_->counters);
+}
+
+void HttpSession::reply_error(uint16_t status, const char* reason) {
+  core::debug("session {}: replying {} ({})", id_, status, reason);
+  status_ = status;
+  count_status(status);
+  auto it = fe_.error_pages.find(status);
+  std::string_view page = it != fe_.error_pages.end() ? std::string_view(it->second)
+                                                      : http::canned_response(status);
+  reply_raw(page);
+}
+
+void HttpSession::reply_raw(std::string_view bytes) {
+  if (sc_ != nullptr) close_server(false);
+  release_server_slot();
+  rsp_out_.assign(bytes);
+  rsp_out_off_ = 0;
+  rsp_fwd_ = 0;
+  sin_.consume(sin_.size());
+  client_keepalive_ = false;
+  set_state(TxState::Closing);
+}
+
+void HttpSession::close_server(bool reusable) {
+  if (sc_ == nullptr) return;
+  ServerConn* c = sc_;
+  sc_ = nullptr;
+  c->owner = nullptr;
+  if (reusable && c->server != nullptr) {
+    ++c->requests;
+    w_.park(c);
+  } else {
+    w_.close_conn(c);
+  }
+  rsp_fwd_ = 0;
+  if (!reusable) sin_.consume(sin_.size());
+}
+
+void HttpSession::release_server_slot() {
+  if (counted_on_server_ && server_ != nullptr) {
+    server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
+  }
+  counted_on_server_ = false;
+}
+
+// ---- timers ---------------------------------------------------------------------------
+
+void HttpSession::update_timer() {
+  uint64_t deadline = 0;
+  auto consider = [&](uint64_t d) {
+    if (deadline == 0 || d < deadline) deadline = d;
+  };
+  switch (st_) {
+    case TxState::WaitRequest:
+      if (cin_.empty() && requests_ > 0) consider(last_c_io_ + to_.http_keep_alive);
+      else consider(tx_start_ms_ + to_.http_request);
+      break;
+    case TxState::Connecting: consider(connect_start_ms_ + to_.connect); break;
+    case TxState::Exchange:
+      if (rsp_body_ != Body::Done || !rsp_head_done_) consider(last_s_io_ + to_.server);
+      if (rsp_out_off_ < rsp_out_.size() || rsp_fwd_ > 0 || req_body_ != Body::Done)
+        consider(last_c_io_ + to_.client);
+      break;
+    case TxState::Tunnel: consider(std::max(last_c_io_, last_s_io_) + to_.tunnel); break;
+    case TxState::Closing:
+      consider(last_c_io_ + (lingering_ ? std::min<uint64_t>(to_.client_fin, 1000) : to_.client));
+      break;
+    case TxState::Closed: break;
+  }
+  if (deadline) timer_.arm(w_.loop(), deadline);
+  else timer_.disarm();
+}
+
+void HttpSession::on_timeout() {
+  switch (st_) {
+    case TxState::WaitRequest:
+      if (!cin_.empty() || requests_ == 0) {
+        if (!cin_.empty()) {
+          reply_error(408, "timeout http-request");
+          process();
+          return;
+        }
+      }
+      set_state(TxState::Closed);
+      break;
+    case TxState::Connecting: on_connect_error(ETIMEDOUT, true); process(); return;
+    case TxState::Exchange:
+      if (!rsp_head_done_ && w_.loop().now() >= last_s_io_ + to_.server) {
+        close_server(false);
+        reply_error(504, "server timeout");
+        process();
+        return;
+      }
+      close_server(false);
+      set_state(TxState::Closed);
+      break;
+    default: set_state(TxState::Closed); break;
+  }
+  finish();
+}
+
+// ---- lifecycle ------------------------------------------------------------------------
+
+void HttpSession::finish() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.disarm();
+  close_server(false);
+  release_server_slot();
+  w_.loop().remove(cfd_);
+  ::close(cfd_);
+  cfd_ = -1;
+  core::IntrusiveList<Session, SessionTag>::remove(*this);
+  w_.session_closed();
+  w_.loop().defer_delete(std::unique_ptr<core::Deletable>(this));
+}
+
+void HttpSession::kill(const char* why) {
+  core::debug("session {}: killed ({})", id_, why);
+  if (closed_) return;
+  set_state(TxState::Closed);
+  finish();
+}
+
+void HttpSession::soft_stop() {
+  soft_stop_ = true;
+  if (st_ == TxState::WaitRequest && cin_.empty()) {
+    set_state(TxState::Closed);
+    finish();
+  }
+}
+
+std::string HttpSession::describe() const {
+  return fmt::format("{:#x}: proto=tcpv4 src={} fe={} be={} srv={} ts=00 age={}s calls=0 rate=0 cpu=0 lat=0 "
+                     "state={} rq[f=0,i=0,an=0,rx=,wx=,ax=] rp[f=0,i=0,an=0,rx=,wx=,ax=] "
+                     "scf=[8,0h,fd={},ex=] scb=[8,0h,fd={},ex=]",
+                     id_, net::to_string(src_), fe_.name(), be_ ? be_->name() : "<NONE>",
+                     server_ ? std::string(server_->name()) : "<none>",
+                     (w_.loop().now() - start_ms_) / 1000, to_string(st_), cfd_,
+                     sc_ ? sc_->fd : -1);
+}
+
+}  // namespace sluice::proxy

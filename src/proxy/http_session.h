@@ -1,0 +1,113 @@
+// HttpSession: one client connection in mode http, carrying a sequence of exchanges
+// (keep-alive, pipelining) to servers chosen per request.
+//
+// Transaction state machine (one per request; the connection outlives it):
+//
+//   WaitRequest --(head parsed, server chosen)--> Connecting --(connected)--> Exchange
+//        ^   |                                     |   ^                       |  |
+//        |   +--(error / monitor / deny)--> Closing <--+   +--(connect error, retry)--+  |
+//        |                                    ^                                       |
+//        +--------(response done, keep-alive)--+--------(response done, close)--------+
+//   Exchange --(101 / CONNECT 2xx)--> Tunnel --(both sides closed)--> Closing
+//   Closing: flush what is pending to the client, lingering close, then Closed.
+//
+// Everything runs on the owning worker's thread. process() is the only driver: I/O events
+// and timers set flags and call it; it loops until no step makes progress.
+#pragma once
+
+#include <string>
+
+#include "http/chunked.h"
+#include "http/message.h"
+#include "http/parser.h"
+#include "proxy/worker.h"
+
+namespace sluice::proxy {
+
+enum class TxState : uint8_t { WaitRequest, Connecting, Exchange, Tunnel, Closing, Closed };
+std::string_view to_string(TxState s);
+
+class HttpSession final : public Session, public core::IoHandler {
+ public:
+  HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id);
+  ~HttpSession() override;
+
+  void start();
+  void on_io(uint32_t events) override;     // client socket
+  void on_server_io();                      // from ServerConn::on_io
+
+  backend::Server* server() const override { return server_; }
+  backend::Backend* backend() const override { return be_; }
+  void kill(const char* why) override;
+  void soft_stop() override;
+  std::string describe() const override;
+
+ private:
+  enum class Body : uint8_t { None, Length, Chunked, UntilClose, Done };
+
+  void process();
+  bool step();
+  bool read_client();
+  bool write_client();
+  bool read_server();
+  bool write_server();
+  bool on_request_head();
+  bool start_connect();
+  bool on_connected();
+  void on_connect_error(int err, bool timeout);
+  bool on_response_head();
+  bool forward_request_body();
+  bool forward_response_body();
+  bool end_transaction();
+  void reply_error(uint16_t status, const char* reason);
+  void reply_raw(std::string_view bytes);
+  void update_timer();
+  void on_timeout();
+  void close_server(bool reusable);
+  void release_server_slot();
+  void set_state(TxState s);
+  void finish();
+  void build_request_head();
+  void build_response_head();
+  std::string_view persistence_cookie_value();
+  void count_status(uint16_t status);
+
+  http::ParseOptions req_opts_, rsp_opts_;
+  EffectiveTimeouts to_{};
+  core::Buffer cin_, sin_;
+  std::string req_out_, rsp_out_;
+  size_t req_out_off_ = 0, rsp_out_off_ = 0;
+  http::RequestHead req_;
+  http::ResponseHead rsp_;
+  http::HeadScan req_scan_, rsp_scan_;
+  http::ChunkedDecoder req_chunk_, rsp_chunk_;
+  Body req_body_ = Body::None, rsp_body_ = Body::None;
+  uint64_t req_left_ = 0, rsp_left_ = 0;
+  size_t req_fwd_ = 0, rsp_fwd_ = 0;        // validated body bytes at the front of cin_/sin_
+  TxState st_ = TxState::WaitRequest;
+  bool c_readable_ = true, c_writable_ = true, c_eof_ = false, c_err_ = false;
+  bool client_keepalive_ = true, server_keepalive_ = true;
+  bool rsp_head_done_ = false, rsp_started_ = false;
+  bool soft_stop_ = false;
+  bool lingering_ = false;
+  bool set_cookie_ = false;                // insert our persistence cookie in the response
+  bool first_request_ = true;
+  bool conn_reused_ = false;
+  bool counted_on_server_ = false;
+  bool closed_ = false;
+  uint32_t retries_left_ = 0;
+  uint32_t requests_ = 0;
+  uint64_t tx_start_ms_ = 0, last_c_io_ = 0, last_s_io_ = 0, connect_start_ms_ = 0;
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  backend::Backend* be_ = nullptr;
+  backend::Server* server_ = nullptr;
+  sockaddr_storage server_addr_{};
+  socklen_t server_addr_len_ = 0;
+  std::vector<const lb::Candidate*> tried_;
+  ServerConn* sc_ = nullptr;
+  core::Timer timer_;
+  uint16_t status_ = 0;
+  std::string cookie_value_;               // persistence cookie value seen in the request
+};
+
+}  // namespace sluice::proxy

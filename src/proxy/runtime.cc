@@ -1,0 +1,160 @@
+#include "proxy/runtime.h"
+
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/errors.h"
+#include "net/socket.h"
+
+namespace sluice::proxy {
+
+namespace {
+uint64_t ms(const std::optional<config::Millis>& v, uint64_t dflt) {
+  return v ? static_cast<uint64_t>(v->count()) : dflt;
+}
+template <class T>
+const std::optional<T>& pick(const std::optional<T>& a, const std::optional<T>& b) {
+  return a ? a : b;
+}
+}  // namespace
+
+EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::Timeouts& be) {
+  EffectiveTimeouts t{};
+  t.client = ms(fe.client, 60000);
+  t.server = ms(be.server, 60000);
+  t.connect = ms(be.connect, 5000);
+  t.http_request = ms(pick(fe.http_request, be.http_request), t.client);
+  t.http_keep_alive = ms(pick(fe.http_keep_alive, be.http_keep_alive), t.http_request);
+  t.queue = ms(be.queue, t.connect);
+  t.tunnel = ms(pick(be.tunnel, fe.tunnel), std::max(t.client, t.server));
+  t.client_fin = ms(fe.client_fin, t.client);
+  t.server_fin = ms(be.server_fin, t.server);
+  return t;
+}
+
+Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
+  auto rt = std::make_unique<Runtime>();
+  rt->cfg_ = cfg;
+  rt->start_wall_s = static_cast<uint64_t>(core::wall_seconds());
+  if (cfg.global.maxconn) rt->maxconn = *cfg.global.maxconn;
+  int next_id = 1;
+  // Backends first (listen sections are both).
+  for (const auto& p : rt->cfg_.proxies) {
+    if (p.kind == config::ProxyConfig::Kind::Backend || p.kind == config::ProxyConfig::Kind::Listen) {
+      auto b = std::make_unique<backend::Backend>(p, rt->next_server_index_.load());
+      rt->next_server_index_ += static_cast<uint32_t>(b->servers().size());
+      b->set_id(p.id ? *p.id : next_id);
+      rt->backends_.push_back(std::move(b));
+    }
+    if (p.kind == config::ProxyConfig::Kind::Frontend || p.kind == config::ProxyConfig::Kind::Listen) {
+      auto f = std::make_unique<Frontend>(p);
+      f->set_id(p.id ? *p.id : next_id);
+      if (p.maxconn) f->maxconn = *p.maxconn;
+      rt->frontends_.push_back(std::move(f));
+    }
+    ++next_id;
+  }
+  for (auto& f : rt->frontends_) {
+    const auto& p = f->config();
+    if (p.kind == config::ProxyConfig::Kind::Listen) f->default_backend = rt->find_backend(p.name);
+    if (!p.default_backend.empty()) {
+      f->default_backend = rt->find_backend(p.default_backend);
+      if (f->default_backend == nullptr)
+        return fail(fmt::format("{}:{}: unknown default_backend '{}'", p.loc.file, p.loc.line, p.default_backend));
+    }
+    for (const auto& ub : p.use_backends) {
+      UseBackendRule r;
+      r.backend = rt->find_backend(ub.backend);
+      if (r.backend == nullptr)
+        return fail(fmt::format("{}:{}: unknown backend '{}'", ub.loc.file, ub.loc.line, ub.backend));
+      if (ub.cond) {
+        auto c = Condition::compile(*ub.cond, p.acls);
+        if (!c) return fail(fmt::format("{}:{}: {}", ub.loc.file, ub.loc.line, c.error().message));
+        r.cond = std::move(*c);
+      }
+      f->use_backends.push_back(std::move(r));
+    }
+    for (const auto& hr : p.http_rules) {
+      if (hr.response) continue;
+      HttpRequestRule r{hr, std::nullopt};
+      if (hr.cond) {
+        auto c = Condition::compile(*hr.cond, p.acls);
+        if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
+        r.cond = std::move(*c);
+      }
+      f->http_request_rules.push_back(std::move(r));
+    }
+    for (const auto& mf : p.monitor_fail) {
+      auto c = Condition::compile(mf, p.acls);
+      if (!c) return fail(fmt::format("{}:{}: {}", mf.loc.file, mf.loc.line, c.error().message));
+      f->monitor_fail.push_back(std::move(*c));
+    }
+    for (const auto& [status, path] : p.errorfiles) {
+      auto page = http::load_errorfile(path);
+      if (!page) return fail(fmt::format("{}:{}: errorfile {}: {}", p.loc.file, p.loc.line, status, page.error().message));
+      f->error_pages[status] = std::move(*page);
+    }
+  }
+  for (auto& b : rt->backends_) {
+    // errorfiles of a backend apply to responses it generates; keep them on a shadow frontend
+    (void)b;
+  }
+  return rt;
+}
+
+Result<void> Runtime::open_listeners(const std::map<std::string, int>& inherited) {
+  for (auto& f : frontends_) {
+    for (const auto& bind : f->config().binds) {
+      ListenerSpec spec;
+      spec.frontend = f.get();
+      spec.bind = bind;
+      spec.description = bind.addr.text;
+      if (bind.addr.kind == config::Address::Kind::Fd) {
+        spec.fd = bind.addr.fd;
+      } else if (auto it = inherited.find(bind.addr.text); it != inherited.end()) {
+        spec.fd = it->second;
+      } else if (bind.addr.kind == config::Address::Kind::Unix) {
+        auto fd = net::listen_unix(bind.addr.path, static_cast<int>(bind.backlog.value_or(1024)), bind.mode);
+        if (!fd) return fail(fmt::format("{}:{}: proxy '{}': {}", bind.loc.file, bind.loc.line, f->name(), fd.error().message));
+        spec.fd = *fd;
+      } else {
+        net::ListenOptions lo;
+        lo.backlog = static_cast<int>(bind.backlog.value_or(f->config().backlog.value_or(1024)));
+        lo.v6only = bind.v6only;
+        lo.transparent = bind.transparent;
+        lo.defer_accept = bind.defer_accept;
+        lo.interface = bind.interface;
+        auto fd = net::listen_on(reinterpret_cast<const sockaddr*>(&bind.addr.sa), bind.addr.sa_len, lo);
+        if (!fd) {
+          return fail(fmt::format("Starting proxy {}: {}", f->name(), fd.error().message));
+        }
+        spec.fd = *fd;
+      }
+      f->listen_fds.push_back(spec.fd);
+      listeners_.push_back(std::move(spec));
+    }
+  }
+  return {};
+}
+
+void Runtime::close_listeners() {
+  for (auto& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+    l.fd = -1;
+  }
+}
+
+backend::Backend* Runtime::find_backend(std::string_view name) {
+  for (auto& b : backends_)
+    if (b->name() == name) return b.get();
+  return nullptr;
+}
+
+Frontend* Runtime::find_frontend(std::string_view name) {
+  for (auto& f : frontends_)
+    if (f->name() == name) return f.get();
+  return nullptr;
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,108 @@
+// The running configuration: frontends, backends and servers built from a config::Config.
+// One Runtime per process generation; workers (threads) share it. Config-time objects are
+// owned here and referred to by reference or raw pointer elsewhere (STYLE.md section 4).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "config/model.h"
+#include "core/result.h"
+#include "proxy/acl.h"
+
+namespace sluice::proxy {
+
+struct FrontendCounters {
+  std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
+  std::atomic<uint32_t> cur_conns{0}, max_conns{0};
+  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+  std::atomic<uint64_t> denied{0}, req_errors{0}, intercepted{0};
+  std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
+      http_other{0};
+};
+
+struct UseBackendRule {
+  Condition cond;
+  backend::Backend* backend = nullptr;
+};
+
+struct HttpRequestRule {
+  config::HttpRule rule;
+  std::optional<Condition> cond;
+};
+
+class Frontend {
+ public:
+  explicit Frontend(const config::ProxyConfig& cfg) : cfg_(cfg) {}
+  const std::string& name() const { return cfg_.name; }
+  const config::ProxyConfig& config() const { return cfg_; }
+  bool http() const { return cfg_.mode == config::Mode::Http; }
+  int id() const { return id_; }
+  void set_id(int id) { id_ = id; }
+
+  backend::Backend* default_backend = nullptr;
+  std::vector<UseBackendRule> use_backends;
+  std::vector<HttpRequestRule> http_request_rules;
+  std::vector<Condition> monitor_fail;
+  std::map<uint16_t, std::string> error_pages;   // from errorfile
+  std::atomic<uint32_t> maxconn{0};              // 0 = unlimited
+  FrontendCounters counters;
+  std::vector<int> listen_fds;                   // owned by the Runtime's listener table
+
+ private:
+  config::ProxyConfig cfg_;
+  int id_ = 0;
+};
+
+// Effective timeouts with sluice's defaults for those left unset (HAProxy leaves them
+// infinite and warns; an unbounded wait is never what an operator wants).
+struct EffectiveTimeouts {
+  uint64_t connect, client, server, http_request, http_keep_alive, queue, tunnel, client_fin,
+      server_fin;
+};
+EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::Timeouts& be);
+
+struct ListenerSpec {
+  int fd = -1;
+  Frontend* frontend = nullptr;
+  config::BindConfig bind;
+  std::string description;      // address text for logs and fd handover
+};
+
+class Runtime {
+ public:
+  // Builds frontends, backends and servers. `listen_fds`: inherited listening sockets keyed
+  // by bind address text (reload handover); sockets not found there are created.
+  static Result<std::unique_ptr<Runtime>> build(const config::Config& cfg);
+  Result<void> open_listeners(const std::map<std::string, int>& inherited);
+  void close_listeners();
+
+  const config::Config& config() const { return cfg_; }
+  backend::Backend* find_backend(std::string_view name);
+  Frontend* find_frontend(std::string_view name);
+  std::vector<std::unique_ptr<Frontend>>& frontends() { return frontends_; }
+  std::vector<std::unique_ptr<backend::Backend>>& backends() { return backends_; }
+  std::vector<ListenerSpec>& listeners() { return listeners_; }
+  uint32_t allocate_server_index() { return next_server_index_++; }
+  uint32_t server_index_limit() const { return next_server_index_; }
+
+  std::atomic<uint32_t> cur_conns{0};
+  std::atomic<uint32_t> max_conns_seen{0};
+  std::atomic<uint64_t> total_conns{0};
+  std::atomic<uint32_t> maxconn{0};   // global maxconn, 0 = unlimited
+  std::atomic<bool> soft_stopping{false};
+  uint64_t start_wall_s = 0;
+
+ private:
+  config::Config cfg_;
+  std::vector<std::unique_ptr<Frontend>> frontends_;
+  std::vector<std::unique_ptr<backend::Backend>> backends_;
+  std::vector<ListenerSpec> listeners_;
+  std::atomic<uint32_t> next_server_index_{0};
+};
+
+}  // namespace sluice::proxy

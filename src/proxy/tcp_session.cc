@@ -1,0 +1,254 @@
+#include "proxy/tcp_session.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "lb/algorithm.h"
+#include "net/socket.h"
+
+namespace sluice::proxy {
+
+TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
+    : Session(w, fe, fd, src, id), timer_([this] {
+        if (st_ == State::Connecting) {
+          on_connect_error(ETIMEDOUT);
+          process();
+        } else {
+          st_ = State::Closed;
+          finish();
+        }
+      }) {
+  c2s_.attach(w.pool());
+  s2c_.attach(w.pool());
+  be_ = fe.default_backend;
+  to_ = effective_timeouts(fe.config().timeouts, be_ ? be_->config().timeouts : fe.config().timeouts);
+  if (be_) retries_left_ = be_->config().retries;
+}
+
+TcpSession::~TcpSession() {
+  if (sfd_ >= 0) {
+    w_.loop().remove(sfd_);
+    ::close(sfd_);
+  }
+  if (cfd_ >= 0) {
+    w_.loop().remove(cfd_);
+    ::close(cfd_);
+  }
+}
+
+void TcpSession::start() {
+  w_.loop().add(cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  last_c_io_ = last_s_io_ = w_.loop().now();
+  if (be_ == nullptr) {
+    st_ = State::Closed;
+    finish();
+    return;
+  }
+  be_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+  connect_next();
+  process();
+}
+
+void TcpSession::on_io(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c_readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c_writable_ = true;
+  process();
+}
+
+void TcpSession::ServerSide::on_io(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s_.s_readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s_.s_writable_ = true;
+  s_.process();
+}
+
+bool TcpSession::connect_next() {
+  if (counted_on_server_ && server_) server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
+  counted_on_server_ = false;
+  std::optional<uint64_t> key;
+  if (be_->config().balance == config::Balance::Source)
+    key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_));
+  auto pick = be_->pick({}, key, tried_);
+  server_ = pick.server;
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (server_ == nullptr) {
+    if (!be_->config().dispatch) {
+      be_->counters.no_server.fetch_add(1, std::memory_order_relaxed);
+      st_ = State::Closed;
+      return false;
+    }
+    addr = be_->config().dispatch->sa;
+    len = be_->config().dispatch->sa_len;
+  } else {
+    addr = pick.addr;
+    len = pick.addr_len;
+    if (server_->port_from_client()) {
+      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst_));
+      int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
+      net::set_port(addr, static_cast<uint16_t>(port));
+    }
+    server_->counters.cur_sess.fetch_add(1, std::memory_order_relaxed);
+    server_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+    counted_on_server_ = true;
+  }
+  connect_start_ = w_.loop().now();
+  int err = 0;
+  sfd_ = net::connect_start(reinterpret_cast<const sockaddr*>(&addr), len, err);
+  if (sfd_ < 0) {
+    on_connect_error(err);
+    return true;
+  }
+  s_readable_ = s_writable_ = false;
+  w_.loop().add(sfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
+  return true;
+}
+
+void TcpSession::on_connect_error(int err) {
+  core::debug("tcp session {}: connect failed: {}", id_, std::strerror(err));
+  if (sfd_ >= 0) {
+    w_.loop().remove(sfd_);
+    ::close(sfd_);
+    sfd_ = -1;
+  }
+  if (server_) server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+  be_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+  if (retries_left_ == 0) {
+    st_ = State::Closed;
+    return;
+  }
+  --retries_left_;
+  be_->counters.retries.fetch_add(1, std::memory_order_relaxed);
+  if (be_->config().redispatch.value_or(false) && server_ != nullptr &&
+      (retries_left_ == 0 || !server_->takes_new_traffic())) {
+    tried_.push_back(server_);
+    be_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
+  }
+  connect_next();
+}
+
+// Moves bytes one way. Returns true on progress.
+bool TcpSession::relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable,
+                       bool& eof, bool& shut_sent, uint64_t& last_io) {
+  bool progress = false;
+  if (readable && !eof) {
+    char* p;
+    size_t room = buf.prepare(p);
+    if (room > 0) {
+      ssize_t n = ::recv(from, p, room, 0);
+      if (n > 0) {
+        buf.produce(static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < room) readable = false;
+        last_io = w_.loop().now();
+        progress = true;
+      } else if (n == 0) {
+        eof = true;
+        progress = true;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        readable = false;
+      } else if (errno != EINTR) {
+        error_ = true;
+        return true;
+      }
+    }
+  }
+  if (writable && !buf.empty()) {
+    ssize_t n = ::send(to, buf.data(), buf.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      if (static_cast<size_t>(n) < buf.size()) writable = false;
+      buf.consume(static_cast<size_t>(n));
+      progress = true;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      writable = false;
+    } else if (n < 0 && errno != EINTR) {
+      error_ = true;
+      return true;
+    }
+  }
+  if (eof && buf.empty() && !shut_sent) {
+    ::shutdown(to, SHUT_WR);   // propagate the half-close
+    shut_sent = true;
+    progress = true;
+  }
+  buf.release_if_empty();
+  return progress;
+}
+
+void TcpSession::process() {
+  if (closed_) return;
+  for (int guard = 0; guard < 64; ++guard) {
+    if (st_ == State::Connecting) {
+      if (sfd_ >= 0 && s_writable_) {
+        int err = net::connect_result(sfd_);
+        if (err != 0) {
+          on_connect_error(err);
+          continue;
+        }
+        s_connected_ = true;
+        st_ = State::Relaying;
+        last_s_io_ = w_.loop().now();
+      } else {
+        break;
+      }
+    }
+    if (st_ != State::Relaying) break;
+    bool p = relay(cfd_, sfd_, c2s_, c_readable_, s_writable_, c_eof_, c_shut_, last_c_io_);
+    p |= relay(sfd_, cfd_, s2c_, s_readable_, c_writable_, s_eof_, s_shut_, last_s_io_);
+    if (error_ || (c_shut_ && s_shut_)) {
+      st_ = State::Closed;
+      break;
+    }
+    if (!p) break;
+  }
+  if (st_ == State::Closed) {
+    finish();
+    return;
+  }
+  update_timer();
+}
+
+void TcpSession::update_timer() {
+  uint64_t d;
+  if (st_ == State::Connecting) {
+    d = connect_start_ + to_.connect;
+  } else if (be_->config().timeouts.tunnel || fe_.config().timeouts.tunnel) {
+    d = std::max(last_c_io_, last_s_io_) + to_.tunnel;
+  } else {
+    // Each side's inactivity bounds the session; after a half-close, the -fin timeouts.
+    uint64_t dc = last_c_io_ + (c_eof_ ? to_.client_fin : to_.client);
+    uint64_t ds = last_s_io_ + (s_eof_ ? to_.server_fin : to_.server);
+    d = std::min(dc, ds);
+  }
+  timer_.arm(w_.loop(), d);
+}
+
+void TcpSession::finish() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.disarm();
+  if (counted_on_server_ && server_) server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
+  counted_on_server_ = false;
+  core::IntrusiveList<Session, SessionTag>::remove(*this);
+  w_.session_closed();
+  w_.loop().defer_delete(std::unique_ptr<core::Deletable>(this));
+}
+
+void TcpSession::kill(const char*) {
+  if (closed_) return;
+  st_ = State::Closed;
+  finish();
+}
+
+std::string TcpSession::describe() const {
+  return fmt::format("{:#x}: proto=tcpv4 src={} fe={} be={} srv={} age={}s state={} scf=[fd={}] scb=[fd={}]",
+                     id_, net::to_string(src_), fe_.name(), be_ ? be_->name() : "<NONE>",
+                     server_ ? std::string(server_->name()) : "<none>",
+                     (w_.loop().now() - start_ms_) / 1000,
+                     st_ == State::Connecting ? "CONNECTING" : "RELAYING", cfd_, sfd_);
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,63 @@
+// TcpSession: mode tcp. A bidirectional relay between the client and one server, with
+// half-close propagated each way and timeout client / server / tunnel.
+//
+//   Connecting --(connected)--> Relaying --(both directions shut)--> Closed
+//        |  ^                                 
+//        +--+ connect error with retries left (redispatch on the last one)
+#pragma once
+
+#include "proxy/worker.h"
+
+namespace sluice::proxy {
+
+class TcpSession final : public Session, public core::IoHandler {
+ public:
+  TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id);
+  ~TcpSession() override;
+
+  void start();
+  void on_io(uint32_t events) override;
+
+  backend::Server* server() const override { return server_; }
+  backend::Backend* backend() const override { return be_; }
+  void kill(const char* why) override;
+  void soft_stop() override {}
+  std::string describe() const override;
+
+ private:
+  class ServerSide final : public core::IoHandler {
+   public:
+    explicit ServerSide(TcpSession& s) : s_(s) {}
+    void on_io(uint32_t events) override;
+    TcpSession& s_;
+  };
+  enum class State : uint8_t { Connecting, Relaying, Closed };
+
+  void process();
+  bool connect_next();
+  void on_connect_error(int err);
+  bool relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable, bool& eof,
+             bool& shut_sent, uint64_t& last_io);
+  void update_timer();
+  void finish();
+
+  ServerSide server_side_{*this};
+  EffectiveTimeouts to_{};
+  backend::Backend* be_ = nullptr;
+  backend::Server* server_ = nullptr;
+  bool counted_on_server_ = false;
+  std::vector<const lb::Candidate*> tried_;
+  uint32_t retries_left_ = 0;
+  int sfd_ = -1;
+  State st_ = State::Connecting;
+  core::Buffer c2s_, s2c_;
+  bool c_readable_ = true, c_writable_ = true, c_eof_ = false, c_shut_ = false;
+  bool s_readable_ = false, s_writable_ = false, s_eof_ = false, s_shut_ = false;
+  bool s_connected_ = false;
+  bool error_ = false;
+  bool closed_ = false;
+  uint64_t last_c_io_ = 0, last_s_io_ = 0, connect_start_ = 0;
+  core::Timer timer_;
+};
+
+}  // namespace sluice::proxy

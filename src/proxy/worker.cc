@@ -1,0 +1,300 @@
+#include "proxy/worker.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/log.h"
+#include "net/socket.h"
+#include "proxy/http_session.h"
+#include "proxy/tcp_session.h"
+
+namespace sluice::proxy {
+
+namespace {
+constexpr uint64_t kIdleConnMaxAgeMs = 5000;     // idle server connections kept this long
+constexpr size_t kIdleConnsPerServer = 1024;
+std::atomic<uint64_t> g_session_ids{1};
+}  // namespace
+
+Session::Session(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
+    : w_(w), fe_(fe), cfd_(fd), src_(src), id_(id), start_ms_(w.loop().now()) {
+  socklen_t len = sizeof dst_;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&dst_), &len);
+}
+
+Session::~Session() {
+  w_.runtime().cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  fe_.counters.cur_conns.fetch_sub(1, std::memory_order_relaxed);
+}
+
+ServerConn::~ServerConn() {
+  if (fd >= 0) {
+    w_.loop().remove(fd);
+    ::close(fd);
+  }
+}
+
+void ServerConn::on_io(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
+  if (owner != nullptr) {
+    owner->on_server_io();
+    return;
+  }
+  // Idle: any readable event means the server closed it (or sent garbage): drop it.
+  if (readable) w_.close_conn(this);
+}
+
+// ---- listeners ------------------------------------------------------------------------
+
+void Listener::on_io(uint32_t) {
+  pending_ = true;
+  accept_some();
+}
+
+void Listener::pause() {
+  if (paused_) return;
+  paused_ = true;
+  if (registered_) {
+    w_.loop().remove(spec_.fd);
+    registered_ = false;
+  }
+}
+
+void Listener::resume() {
+  paused_ = false;
+  limited_ = false;
+  if (!registered_ && spec_.fd >= 0) {
+    registered_ = w_.loop().add(spec_.fd, EPOLLIN | EPOLLEXCLUSIVE, this, true);
+  }
+  pending_ = true;
+  accept_some();
+}
+
+void Listener::unlimit() {
+  if (!limited_ || paused_) return;
+  limited_ = false;
+  if (!registered_ && spec_.fd >= 0) registered_ = w_.loop().add(spec_.fd, EPOLLIN | EPOLLEXCLUSIVE, this, true);
+  pending_ = true;
+  accept_some();
+}
+
+void Listener::accept_some() {
+  if (paused_ || spec_.fd < 0) return;
+  Frontend& fe = *spec_.frontend;
+  Runtime& rt = w_.runtime();
+  uint32_t budget = rt.config().global.tune_maxaccept.value_or(64);
+  while (budget-- > 0) {
+    if (!w_.accepting_allowed(fe)) {
+      // maxconn reached: leave connections in the backlog (never refuse them) and stop
+      // watching the socket until a slot frees.
+      if (registered_) {
+        w_.loop().remove(spec_.fd);
+        registered_ = false;
+      }
+      limited_ = true;
+      return;
+    }
+    sockaddr_storage src{};
+    socklen_t len = sizeof src;
+    int fd = ::accept4(spec_.fd, reinterpret_cast<sockaddr*>(&src), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        pending_ = false;
+        return;
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        core::log(core::Level::Alert, "Proxy {} reached the system FD limit; accept paused",
+                  fe.name());
+        return;
+      }
+      return;
+    }
+    // monitor-net: health checkers get an immediate answer, no forwarding, no log.
+    bool monitor = false;
+    for (const auto& c : fe.config().monitor_net) {
+      sockaddr_storage s = src;
+      (void)s;
+      auto match = [&]() {
+        if (src.ss_family == AF_INET && c.net.ss_family == AF_INET) {
+          uint32_t x = ntohl(reinterpret_cast<const sockaddr_in&>(src).sin_addr.s_addr);
+          uint32_t y = ntohl(reinterpret_cast<const sockaddr_in&>(c.net).sin_addr.s_addr);
+          uint32_t mask = c.prefix == 0 ? 0 : (~uint32_t{0} << (32 - c.prefix));
+          return (x & mask) == (y & mask);
+        }
+        return false;
+      };
+      if (match()) monitor = true;
+    }
+    if (monitor) {
+      fe.counters.intercepted.fetch_add(1, std::memory_order_relaxed);
+      if (fe.http()) {
+        static constexpr char kOk[] = "HTTP/1.0 200 OK\r\n\r\n";
+        ssize_t r = ::send(fd, kOk, sizeof kOk - 1, MSG_NOSIGNAL);
+        (void)r;
+      }
+      ::close(fd);
+      continue;
+    }
+    rt.total_conns.fetch_add(1, std::memory_order_relaxed);
+    auto cur = rt.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (cur > rt.max_conns_seen.load(std::memory_order_relaxed)) rt.max_conns_seen.store(cur, std::memory_order_relaxed);
+    auto fcur = fe.counters.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (fcur > fe.counters.max_conns.load(std::memory_order_relaxed)) fe.counters.max_conns.store(fcur, std::memory_order_relaxed);
+    fe.counters.conns_total.fetch_add(1, std::memory_order_relaxed);
+    fe.counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+    if (src.ss_family != AF_UNIX) net::set_nodelay(fd);
+    uint64_t id = w_.next_session_id();
+    if (fe.http()) {
+      auto* s = new HttpSession(w_, fe, fd, src, id);
+      w_.add_session(*s);
+      s->start();
+    } else {
+      auto* s = new TcpSession(w_, fe, fd, src, id);
+      w_.add_session(*s);
+      s->start();
+    }
+  }
+  // Budget exhausted: more may wait; the idle hook calls us again.
+}
+
+// ---- worker ---------------------------------------------------------------------------
+
+Worker::Worker(Runtime& rt, uint32_t index)
+    : rt_(rt), index_(index), pool_(rt.config().global.tune_bufsize),
+      housekeeping_timer_([this] { housekeeping(); }) {
+  loop_.set_idle_hook([this] {
+    for (auto& l : listeners_) {
+      if (l->paused()) continue;
+      if (l->limited()) {
+        if (accepting_allowed(*l->spec().frontend)) l->unlimit();
+      } else if (l->pending()) {
+        l->accept_some();
+      }
+    }
+  });
+}
+
+Worker::~Worker() {
+  sessions_.for_each([](Session& s) { s.kill("worker exit"); });
+  for (auto& list : idle_)
+    while (ServerConn* c = list.pop_front()) delete c;
+}
+
+uint64_t Worker::next_session_id() { return g_session_ids.fetch_add(1, std::memory_order_relaxed); }
+
+void Worker::run() {
+  idle_.resize(rt_.server_index_limit() + 64);
+  for (auto& spec : rt_.listeners()) {
+    auto l = std::make_unique<Listener>(*this, spec);
+    l->resume();
+    listeners_.push_back(std::move(l));
+  }
+  housekeeping_timer_.arm(loop_, loop_.now() + 1000);
+  loop_.run();
+}
+
+void Worker::start_thread() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Worker::accepting_allowed(Frontend& fe) const {
+  uint32_t gmax = rt_.maxconn.load(std::memory_order_relaxed);
+  if (gmax && rt_.cur_conns.load(std::memory_order_relaxed) >= gmax) return false;
+  uint32_t fmax = fe.maxconn.load(std::memory_order_relaxed);
+  if (fmax && fe.counters.cur_conns.load(std::memory_order_relaxed) >= fmax) return false;
+  return !soft_stopping_;
+}
+
+void Worker::add_session(Session& s) { sessions_.push_back(s); }
+
+void Worker::session_closed() {
+  // Counters are decremented here for every session kind.
+  // Accepting resumes from the idle hook if a listener had pending connections.
+  if (soft_stopping_ && sessions_.empty()) loop_.stop();
+}
+
+ServerConn* Worker::take_idle(backend::Server& s) {
+  if (s.index() >= idle_.size()) return nullptr;
+  auto& list = idle_[s.index()];
+  while (ServerConn* c = list.pop_front()) {
+    // A connection to an address the server no longer has is useless.
+    if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof) {
+      delete c;
+      continue;
+    }
+    return c;
+  }
+  return nullptr;
+}
+
+void Worker::park(ServerConn* c) {
+  if (c->server == nullptr || soft_stopping_) {
+    delete c;
+    return;
+  }
+  if (c->server->index() >= idle_.size()) idle_.resize(c->server->index() + 64);
+  auto& list = idle_[c->server->index()];
+  if (list.size() >= kIdleConnsPerServer) {
+    delete c;
+    return;
+  }
+  c->idle_since = loop_.now();
+  list.push_front(*c);   // most recently used first: warmest connection reused next
+}
+
+void Worker::close_conn(ServerConn* c) { delete c; }
+
+void Worker::purge_server(const backend::Server& s) {
+  if (s.index() >= idle_.size()) return;
+  auto& list = idle_[s.index()];
+  while (ServerConn* c = list.pop_front()) delete c;
+}
+
+void Worker::housekeeping() {
+  uint64_t now = loop_.now();
+  for (auto& list : idle_) {
+    // Oldest at the back.
+    while (ServerConn* c = list.back()) {
+      if (now - c->idle_since < kIdleConnMaxAgeMs) break;
+      core::IntrusiveList<ServerConn, IdleTag>::remove(*c);
+      delete c;
+    }
+  }
+  housekeeping_timer_.arm(loop_, now + 1000);
+}
+
+void Worker::pause_listeners() {
+  for (auto& l : listeners_) l->pause();
+}
+
+void Worker::resume_listeners() {
+  for (auto& l : listeners_) l->resume();
+}
+
+void Worker::stop_listeners() {
+  for (auto& l : listeners_) l->pause();
+}
+
+void Worker::soft_stop() {
+  soft_stopping_ = true;
+  stop_listeners();
+  sessions_.for_each([](Session& s) { s.soft_stop(); });
+  for (auto& list : idle_)
+    while (ServerConn* c = list.pop_front()) delete c;
+  if (sessions_.empty()) loop_.stop();
+}
+
+void Worker::hard_stop() {
+  sessions_.for_each([](Session& s) { s.kill("hard stop"); });
+  loop_.stop();
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,154 @@
+// A Worker is one thread: its event loop, buffer pool, listeners' accept handlers, idle
+// server connections (per server) and the sessions it runs. Nothing here is shared with
+// other workers except through the Runtime's atomics and Backend locks.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/event_loop.h"
+#include "core/intrusive_list.h"
+#include "proxy/runtime.h"
+
+namespace sluice::proxy {
+
+class Worker;
+
+struct SessionTag {};
+
+// Base of client sessions (HTTP and TCP), registered with their worker for `show sess`,
+// `shutdown sessions` and soft-stop.
+class Session : public core::Deletable, public core::ListNode<SessionTag> {
+ public:
+  Session(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  uint64_t id() const { return id_; }
+  Frontend& frontend() const { return fe_; }
+  const sockaddr_storage& src() const { return src_; }
+  virtual backend::Server* server() const = 0;
+  virtual backend::Backend* backend() const = 0;
+  // Closes the session at once (shutdown session / on-marked-down / hard stop).
+  virtual void kill(const char* why) = 0;
+  // Soft stop: finish the current exchange, then close instead of keeping alive.
+  virtual void soft_stop() = 0;
+  // `show sess` line.
+  virtual std::string describe() const = 0;
+  uint64_t start_ms() const { return start_ms_; }
+
+ protected:
+  Worker& w_;
+  Frontend& fe_;
+  int cfd_;
+  sockaddr_storage src_;
+  sockaddr_storage dst_{};
+  uint64_t id_;
+  uint64_t start_ms_;
+};
+
+struct IdleTag {};
+class HttpSession;
+
+// A connection to a server. Owned by the HttpSession using it, or by the worker's idle list.
+class ServerConn final : public core::IoHandler, public core::ListNode<IdleTag> {
+ public:
+  ServerConn(Worker& w, backend::Server* s, int sock, const sockaddr_storage& peer)
+      : w_(w), server(s), fd(sock), addr(peer) {}
+  ~ServerConn() override;
+  void on_io(uint32_t events) override;
+
+  Worker& w_;
+  backend::Server* server;
+  int fd;
+  sockaddr_storage addr;
+  HttpSession* owner = nullptr;
+  bool readable = false, writable = false, connected = false, eof = false;
+  uint64_t idle_since = 0;
+  uint32_t requests = 0;   // exchanges completed on this connection
+};
+
+class Listener final : public core::IoHandler {
+ public:
+  Listener(Worker& w, ListenerSpec& spec) : w_(w), spec_(spec) {}
+  void on_io(uint32_t events) override;
+  void pause();
+  void resume();
+  bool paused() const { return paused_; }
+  bool pending() const { return pending_; }
+  bool limited() const { return limited_; }
+  void accept_some();
+  void unlimit();   // a connection slot freed: listen again
+  const ListenerSpec& spec() const { return spec_; }
+
+ private:
+  Worker& w_;
+  ListenerSpec& spec_;
+  bool registered_ = false;
+  bool paused_ = false;
+  bool pending_ = false;    // connections may wait in the backlog (we stopped early)
+  bool limited_ = false;    // unregistered because maxconn was reached
+};
+
+class Worker {
+ public:
+  Worker(Runtime& rt, uint32_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Registers listeners and runs the loop on the calling thread until stop().
+  void run();
+  void start_thread();
+  void join();
+
+  core::EventLoop& loop() { return loop_; }
+  core::BufferPool& pool() { return pool_; }
+  Runtime& runtime() { return rt_; }
+  uint32_t index() const { return index_; }
+
+  // Idle server connections (http-reuse).
+  ServerConn* take_idle(backend::Server& s);
+  void park(ServerConn* c);
+  void close_conn(ServerConn* c);
+  void purge_server(const backend::Server& s);   // address change or removal
+
+  // Sessions
+  void add_session(Session& s);
+  void session_closed();   // a slot freed: maybe resume accepting
+  core::IntrusiveList<Session, SessionTag>& sessions() { return sessions_; }
+
+  // Listener control (called on this worker's thread).
+  void pause_listeners();
+  void resume_listeners();
+  void stop_listeners();   // soft stop: close listeners of this worker
+  void soft_stop();        // stop accepting, finish sessions, then exit loop
+  void hard_stop();
+  bool accepting_allowed(Frontend& fe) const;
+
+  uint64_t next_session_id();
+
+ private:
+  void housekeeping();
+
+  Runtime& rt_;
+  uint32_t index_;
+  core::EventLoop loop_;
+  core::BufferPool pool_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::deque<core::IntrusiveList<ServerConn, IdleTag>> idle_;   // by server index
+  core::IntrusiveList<Session, SessionTag> sessions_;
+  core::Timer housekeeping_timer_;
+  std::thread thread_;
+  bool soft_stopping_ = false;
+  bool listeners_paused_ = false;
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "http/errors.h"
+#include "http/parser.h"
+#include "http/status.h"
+
+namespace sluice::http {
+namespace {
+
+class HttpCannedTest : public ::testing::TestWithParam<uint16_t> {};
+
+TEST_P(HttpCannedTest, IsACompleteCloseResponse) {
+  const uint16_t code = GetParam();
+  const std::string_view resp = canned_response(code);
+  ASSERT_FALSE(resp.empty());
+  HeadScan scan;
+  ResponseHead head;
+  const ParseResult r = parse_response(resp, scan, Method::Get, head, {});
+  ASSERT_EQ(r.status, ParseStatus::Done) << r.reason;
+  EXPECT_EQ(head.status, code);
+  EXPECT_EQ(head.reason, status_reason(code));
+  EXPECT_EQ(head.framing, Framing::ContentLength);
+  EXPECT_EQ(head.content_length, resp.size() - head.head_len);
+  EXPECT_FALSE(head.keep_alive);
+  ASSERT_GE(head.find("content-type"), 0);
+  EXPECT_EQ(head.headers[static_cast<size_t>(head.find("content-type"))].value, "text/html");
+  EXPECT_GE(head.find("cache-control"), 0);
+  const std::string_view body = resp.substr(head.head_len);
+  EXPECT_TRUE(body.starts_with("<html><body><h1>" + std::to_string(code) + " "));
+}
+
+INSTANTIATE_TEST_SUITE_P(Http, HttpCannedTest,
+                         ::testing::Values(400, 403, 405, 408, 410, 413, 414, 425, 429, 431, 500, 501,
+                                           502, 503, 504, 505));
+
+TEST(HttpCanned, UnknownCodeIsEmpty) {
+  EXPECT_TRUE(canned_response(200).empty());
+  EXPECT_TRUE(canned_response(418).empty());
+  EXPECT_EQ(status_reason(503), "Service Unavailable");
+  EXPECT_EQ(status_reason(999), "");
+}
+
+std::string write_temp(std::string_view content) {
+  char path[] = "/tmp/sluice_errorfile_XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  close(fd);
+  return path;
+}
+
+TEST(HttpErrorfile, LoadsValidFile) {
+  const std::string content = "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nContent-Type: text/plain\r\n\r\nbusy";
+  const std::string path = write_temp(content);
+  const auto r = load_errorfile(path);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, content);
+  std::remove(path.c_str());
+}
+
+TEST(HttpErrorfile, RejectsBadFiles) {
+  for (std::string_view bad : {"not http at all\r\n\r\n", "HTTP/1.1 503 Busy\r\nContent-Length: 9\r\n\r\nbusy",
+                               "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n", ""}) {
+    const std::string path = write_temp(bad);
+    EXPECT_FALSE(load_errorfile(path).has_value()) << bad;
+    std::remove(path.c_str());
+  }
+  EXPECT_FALSE(load_errorfile("/nonexistent/sluice.http").has_value());
+  const std::string path = write_temp("HTTP/1.1 200 OK\r\n\r\n" + std::string(kMaxErrorfileSize, 'x'));
+  EXPECT_FALSE(load_errorfile(path).has_value());
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace sluice::http
