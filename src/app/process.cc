@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "admin/admin.h"
+#include "check/check.h"
 #include "config/loader.h"
 #include "core/log.h"
 #include "net/socket.h"
@@ -147,7 +148,9 @@ int Process::run() {
 
   uint32_t n = std::max<uint32_t>(1, cfg_->global.nbthread);
   for (uint32_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<proxy::Worker>(*rt_, i));
+  for (auto& w : workers_) rt_->workers.push_back(w.get());
   signals_ = std::make_unique<SignalWatcher>(*this, workers_[0]->loop());
+  check::start(*rt_);   // health checks, agents, slowstart: run on the workers' loops
   admin::attach(*rt_, workers_, *admin);
   core::log(core::Level::Notice, "sluice {} started: {} frontend(s), {} backend(s), {} thread(s)",
             SLUICE_VERSION, rt_->frontends().size(), rt_->backends().size(), n);

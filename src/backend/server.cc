@@ -25,6 +25,47 @@ std::string_view to_string(OpState s) {
   return "?";
 }
 
+std::string_view to_string(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::None: return "";
+    case CheckStatus::Ini: return "INI";
+    case CheckStatus::L4Ok: return "L4OK";
+    case CheckStatus::L4Tout: return "L4TOUT";
+    case CheckStatus::L4Con: return "L4CON";
+    case CheckStatus::L6Ok: return "L6OK";
+    case CheckStatus::L6Tout: return "L6TOUT";
+    case CheckStatus::L6Rsp: return "L6RSP";
+    case CheckStatus::L7Ok: return "L7OK";
+    case CheckStatus::L7Okc: return "L7OKC";
+    case CheckStatus::L7Tout: return "L7TOUT";
+    case CheckStatus::L7Rsp: return "L7RSP";
+    case CheckStatus::L7Sts: return "L7STS";
+    case CheckStatus::SockErr: return "SOCKERR";
+  }
+  return "?";
+}
+
+// The wording of HAProxy's check_reason_string table (src/check.c), used in state logs.
+std::string_view describe(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::None: return "";
+    case CheckStatus::Ini: return "Initializing";
+    case CheckStatus::L4Ok: return "Layer4 check passed";
+    case CheckStatus::L4Tout: return "Layer4 timeout";
+    case CheckStatus::L4Con: return "Layer4 connection problem";
+    case CheckStatus::L6Ok: return "Layer6 check passed";
+    case CheckStatus::L6Tout: return "Layer6 timeout";
+    case CheckStatus::L6Rsp: return "Layer6 invalid response";
+    case CheckStatus::L7Ok: return "Layer7 check passed";
+    case CheckStatus::L7Okc: return "Layer7 check conditionally passed";
+    case CheckStatus::L7Tout: return "Layer7 timeout";
+    case CheckStatus::L7Rsp: return "Layer7 invalid response";
+    case CheckStatus::L7Sts: return "Layer7 wrong status";
+    case CheckStatus::SockErr: return "Socket error";
+  }
+  return "?";
+}
+
 Server::Server(Backend& backend, const config::ServerConfig& cfg, uint32_t global_index)
     : backend_(backend), cfg_(cfg), name_(cfg.name), index_(global_index) {
   cookie_ = cfg.cookie;

@@ -20,6 +20,10 @@
 #include "config/model.h"
 #include "lb/algorithm.h"
 
+namespace sluice::check {
+class ServerChecks;
+}
+
 namespace sluice::backend {
 
 class Backend;
@@ -29,6 +33,23 @@ enum class OpState : uint8_t { Down, Up, Nolb };
 
 std::string_view to_string(AdminState s);
 std::string_view to_string(OpState s);
+
+// Result of the last health check, named as HAProxy's `show stat` check_status column.
+enum class CheckStatus : uint8_t { None, Ini, L4Ok, L4Tout, L4Con, L6Ok, L6Tout, L6Rsp, L7Ok,
+                                   L7Okc, L7Tout, L7Rsp, L7Sts, SockErr };
+std::string_view to_string(CheckStatus s);     // "L4CON", "L7OK", ... ("" for None)
+std::string_view describe(CheckStatus s);      // "Layer4 connection problem", ...
+
+// What the checks last saw, for `show stat` / `show servers state`. Written by the check's
+// loop, read by any thread (relaxed atomics; the fields may be momentarily inconsistent).
+struct CheckInfo {
+  std::atomic<CheckStatus> status{CheckStatus::None};
+  std::atomic<int32_t> code{0};               // HTTP status of the last L7 check, 0 if none
+  std::atomic<int64_t> duration_ms{-1};
+  std::atomic<uint32_t> health{0};            // HAProxy's check->health: 0..rise+fall-1
+  std::atomic<CheckStatus> agent_status{CheckStatus::None};
+  std::atomic<uint32_t> consecutive_errors{0};   // `observe`: failed live responses in a row
+};
 
 struct ServerCounters {
   std::atomic<uint64_t> sessions_total{0};
@@ -77,6 +98,7 @@ class Server final : public lb::Candidate {
   void set_admin_state(AdminState s);
   void set_op_state(OpState s);
   void set_user_weight(uint32_t w);
+  void set_maxconn(uint32_t n) { cfg_.maxconn = n; }   // runtime API `set maxconn server`
   void set_slowstart_factor(double f);   // (0,1]; 1 when no ramp in progress
 
   // Usable for a request that is already bound to this server (cookie, stick table).
@@ -87,7 +109,11 @@ class Server final : public lb::Candidate {
   bool takes_new_traffic() const { return usable() && weight() > 0; }
 
   ServerCounters counters;
+  CheckInfo check_info;
   uint64_t last_change_s = 0;   // wall clock of the last state change
+  // Set once by check::start() before workers run (null: no check, agent nor slowstart);
+  // owned by the check module and alive for the whole process.
+  check::ServerChecks* checks = nullptr;
 
  private:
   Backend& backend_;

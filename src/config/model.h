@@ -318,6 +318,7 @@ struct ProxyConfig {
   // routing and rules
   std::vector<Acl> acls;
   std::string default_backend;
+  SourceLoc default_backend_loc;
   std::vector<UseBackend> use_backends;
   std::vector<HttpRule> http_rules;
 

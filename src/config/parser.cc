@@ -66,11 +66,33 @@ class Parser {
     files_.push_back(file);
     int lineno = 0;
     size_t pos = 0;
+    std::string joined;
+    int first_line = 0;
     while (pos <= text.size()) {
       size_t nl = text.find('\n', pos);
       std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
       ++lineno;
-      parse_line(raw, {file, lineno});
+      // sluice extension: a line ending with a lone `\` continues on the next line, so that
+      // configurations written that way (as in some published articles) load. HAProxy has no
+      // continuation lines; a warning says so, to keep such files portable.
+      std::string_view trimmed = raw;
+      while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\r'))
+        trimmed.remove_suffix(1);
+      bool continues = trimmed.size() >= 2 && trimmed.back() == '\\' &&
+                       (trimmed[trimmed.size() - 2] == ' ' || trimmed[trimmed.size() - 2] == '\t') &&
+                       trimmed.find('#') == std::string_view::npos && nl != std::string_view::npos;
+      if (continues) {
+        if (joined.empty()) first_line = lineno;
+        joined.append(trimmed.substr(0, trimmed.size() - 1));
+        joined.push_back(' ');
+      } else if (!joined.empty()) {
+        joined.append(raw);
+        diags_.warning({file, first_line}, "line continued with '\\' (a sluice extension: HAProxy has no continuation lines)");
+        parse_line(joined, {file, first_line});
+        joined.clear();
+      } else {
+        parse_line(raw, {file, lineno});
+      }
       if (nl == std::string_view::npos) break;
       pos = nl + 1;
     }

@@ -934,6 +934,7 @@ Result<void> kw_simple(ProxyConfig& p, const Line& l, Env& env) {
   if (k == "default_backend") {
     if (auto r = exactly(w, 1, "a backend name"); !r) return r;
     p.default_backend = w[1];
+    p.default_backend_loc = l.loc;
     return {};
   }
   if (k == "redispatch") {

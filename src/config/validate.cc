@@ -65,7 +65,7 @@ void check_proxy(Config& c, ProxyConfig& p, Env& env) {
     if (p.binds.empty())
       env.diags.warning(p.loc, fmt::format("{} '{}' has no 'bind' directive; declare it as a backend if this was "
                                            "intended", kn, p.name));
-    if (!p.default_backend.empty()) check_backend_ref(c, p.default_backend, p.loc, "default_backend", env);
+    if (!p.default_backend.empty()) check_backend_ref(c, p.default_backend, p.default_backend_loc.line ? p.default_backend_loc : p.loc, "default_backend", env);
     for (const auto& u : p.use_backends) check_backend_ref(c, u.backend, u.loc, "use_backend", env);
     if (!p.timeouts.client && !p.disabled)
       env.diags.warning(p.loc, fmt::format("missing 'timeout client' for {} '{}'", kn, p.name));

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "check/check.h"
 #include "core/log.h"
 #include "http/cookie.h"
 #include "http/errors.h"
@@ -111,7 +112,6 @@ HttpSession::HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage
 HttpSession::~HttpSession() {
   if (sc_ != nullptr) close_server(false);
   if (cfd_ >= 0) {
-    w_.loop().remove(cfd_);
     ::close(cfd_);
   }
 }
@@ -198,7 +198,10 @@ bool HttpSession::step() {
             progress |= on_response_head();
           } else if (r.status == http::ParseStatus::Error) {
             core::debug("session {}: bad response: {}", id_, r.reason);
-            if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+            if (server_) {
+              server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+              check::report_observed_error(*server_, true);
+            }
             if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
             close_server(false);
             reply_error(502, r.reason);
@@ -326,7 +329,15 @@ bool HttpSession::write_client() {
   int cnt = 0;
   if (head_left) iov[cnt++] = {rsp_out_.data() + rsp_out_off_, head_left};
   if (body) iov[cnt++] = {sin_.data(), body};
-  ssize_t n = ::writev(cfd_, iov, cnt);
+  // MSG_MORE while the body continues lets the kernel fill whole segments (as TCP_CORK
+  // would) instead of pushing each buffer out at once.
+  msghdr mh{};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = static_cast<size_t>(cnt);
+  // Only for Content-Length bodies: a chunked stream (server-sent events...) must not wait
+  // behind the kernel's cork timer.
+  bool more = rsp_head_done_ && rsp_body_ == Body::Length && st_ == TxState::Exchange;
+  ssize_t n = ::sendmsg(cfd_, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       c_writable_ = false;
@@ -391,7 +402,11 @@ bool HttpSession::write_server() {
   int cnt = 0;
   if (head_left) iov[cnt++] = {req_out_.data() + req_out_off_, head_left};
   if (body) iov[cnt++] = {cin_.data(), body};
-  ssize_t n = ::writev(sc_->fd, iov, cnt);
+  msghdr mh{};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = static_cast<size_t>(cnt);
+  bool more = req_body_ == Body::Length && st_ == TxState::Exchange;
+  ssize_t n = ::sendmsg(sc_->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       sc_->writable = false;
@@ -437,7 +452,8 @@ std::string_view HttpSession::persistence_cookie_value() {
 bool HttpSession::on_request_head() {
   ++requests_;
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
-  AclContext actx{&src_, &dst_, &req_};
+  bool needs_rules = !fe_.use_backends.empty() || !fe_.http_request_rules.empty() || !fe_.monitor_fail.empty();
+  AclContext actx{&src_, needs_rules ? &dst() : nullptr, &req_};
 
   // monitor-uri: answered here, never forwarded.
   const auto& fcfg = fe_.config();
@@ -491,6 +507,11 @@ bool HttpSession::on_request_head() {
   client_keepalive_ = req_.keep_alive && !close_mode && !soft_stop_ &&
                       !w_.runtime().soft_stopping.load(std::memory_order_relaxed);
   server_keepalive_ = !server_close && be_->config().http_reuse != config::HttpReuse::Never;
+  // A connection opened for a client's only request (it closes after this one) could only be
+  // reused by other clients' later requests (http-reuse safe); in practice it idles until it
+  // is purged. Let the server close it instead: it then also keeps the TIME_WAIT.
+  if (!client_keepalive_ && first_request_ && be_->config().http_reuse == config::HttpReuse::Safe)
+    server_keepalive_ = false;
 
   switch (req_.framing) {
     case http::Framing::ContentLength:
@@ -611,7 +632,7 @@ bool HttpSession::start_connect() {
     server_addr_ = pick.addr;
     server_addr_len_ = pick.addr_len;
     if (server_->port_from_client()) {
-      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst_));
+      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
       int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
       net::set_port(server_addr_, static_cast<uint16_t>(port));
     }
@@ -684,6 +705,7 @@ void HttpSession::on_connect_error(int err, bool timeout) {
   if (server_) {
     server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
     be_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+    check::report_observed_error(*server_, false);   // observe layer4 / on-error
   }
   if (retries_left_ > 0) {
     --retries_left_;
@@ -727,6 +749,11 @@ bool HttpSession::on_response_head() {
   rsp_head_done_ = true;
   status_ = st;
   count_status(st);
+  if (server_ != nullptr) {
+    // observe layer7: 5xx answers count as errors (as haproxy's observe does).
+    if (st >= 500 && st != 501 && st != 505) check::report_observed_error(*server_, true);
+    else check::report_observed_success(*server_);
+  }
   build_response_head();
   sin_.consume(rsp_.head_len);
   switch (rsp_.framing) {
@@ -1036,7 +1063,6 @@ void HttpSession::finish() {
   timer_.disarm();
   close_server(false);
   release_server_slot();
-  w_.loop().remove(cfd_);
   ::close(cfd_);
   cfd_ = -1;
   core::IntrusiveList<Session, SessionTag>::remove(*this);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,8 @@
 #include "proxy/acl.h"
 
 namespace sluice::proxy {
+
+class Worker;
 
 struct FrontendCounters {
   std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
@@ -89,6 +92,11 @@ class Runtime {
   std::vector<ListenerSpec>& listeners() { return listeners_; }
   uint32_t allocate_server_index() { return next_server_index_++; }
   uint32_t server_index_limit() const { return next_server_index_; }
+
+  // Workers of this process, registered by app/ before they run. post_all() runs `fn` on
+  // each worker's own thread (e.g. to close the sessions of a server marked down).
+  std::vector<Worker*> workers;
+  void post_all(std::function<void(Worker&)> fn);
 
   std::atomic<uint32_t> cur_conns{0};
   std::atomic<uint32_t> max_conns_seen{0};

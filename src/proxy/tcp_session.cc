@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "check/check.h"
 #include "core/log.h"
 #include "lb/algorithm.h"
 #include "net/socket.h"
@@ -32,11 +33,9 @@ TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& 
 
 TcpSession::~TcpSession() {
   if (sfd_ >= 0) {
-    w_.loop().remove(sfd_);
     ::close(sfd_);
   }
   if (cfd_ >= 0) {
-    w_.loop().remove(cfd_);
     ::close(cfd_);
   }
 }
@@ -88,7 +87,7 @@ bool TcpSession::connect_next() {
     addr = pick.addr;
     len = pick.addr_len;
     if (server_->port_from_client()) {
-      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst_));
+      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
       int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
       net::set_port(addr, static_cast<uint16_t>(port));
     }
@@ -111,11 +110,13 @@ bool TcpSession::connect_next() {
 void TcpSession::on_connect_error(int err) {
   core::debug("tcp session {}: connect failed: {}", id_, std::strerror(err));
   if (sfd_ >= 0) {
-    w_.loop().remove(sfd_);
     ::close(sfd_);
     sfd_ = -1;
   }
-  if (server_) server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+  if (server_) {
+    server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
+    check::report_observed_error(*server_, false);
+  }
   be_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
   if (retries_left_ == 0) {
     st_ = State::Closed;

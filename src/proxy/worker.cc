@@ -19,9 +19,15 @@ std::atomic<uint64_t> g_session_ids{1};
 }  // namespace
 
 Session::Session(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
-    : w_(w), fe_(fe), cfd_(fd), src_(src), id_(id), start_ms_(w.loop().now()) {
-  socklen_t len = sizeof dst_;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&dst_), &len);
+    : w_(w), fe_(fe), cfd_(fd), src_(src), id_(id), start_ms_(w.loop().now()) {}
+
+const sockaddr_storage& Session::dst() {
+  if (!dst_known_ && cfd_ >= 0) {
+    socklen_t len = sizeof dst_;
+    getsockname(cfd_, reinterpret_cast<sockaddr*>(&dst_), &len);
+    dst_known_ = true;
+  }
+  return dst_;
 }
 
 Session::~Session() {
@@ -30,10 +36,7 @@ Session::~Session() {
 }
 
 ServerConn::~ServerConn() {
-  if (fd >= 0) {
-    w_.loop().remove(fd);
-    ::close(fd);
-  }
+  if (fd >= 0) ::close(fd);   // closing also removes it from epoll (never dup'ed)
 }
 
 void ServerConn::on_io(uint32_t events) {
@@ -159,6 +162,10 @@ void Listener::accept_some() {
     }
   }
   // Budget exhausted: more may wait; the idle hook calls us again.
+}
+
+void Runtime::post_all(std::function<void(Worker&)> fn) {
+  for (Worker* w : workers) w->loop().post([w, fn] { fn(*w); });
 }
 
 // ---- worker ---------------------------------------------------------------------------

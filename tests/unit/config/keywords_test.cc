@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "config/test_util.h"
+#include "unit/config/test_util.h"
 
 namespace sluice::config {
 namespace {

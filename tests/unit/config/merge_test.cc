@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "config/test_util.h"
+#include "unit/config/test_util.h"
 
 namespace sluice::config {
 namespace {

@@ -1,5 +1,5 @@
 // Every configuration of the seed documents (/work/shared/seeds), with loopback addresses.
-#include "config/test_util.h"
+#include "unit/config/test_util.h"
 
 namespace sluice::config {
 namespace {
@@ -250,14 +250,28 @@ backend PHP_APP
   EXPECT_EQ(php.servers[1].on_error, OnError::FastInter);
 }
 
-// 003 as printed: the `\` continuation HAProxy does not have is reported, with a hint.
-TEST(ConfigSeedTest, GracefulMaintenanceBackslashFormIsExplained) {
+// 003 as printed: HAProxy has no `\` continuation lines; sluice joins them (an extension,
+// with a warning that names it) so the article's configuration loads as written.
+TEST(ConfigSeedTest, GracefulMaintenanceBackslashFormLoadsWithWarning) {
   auto r = load(std::string(kDefaults) + "backend APP1\n"
                 "    server SRV1 127.0.0.1:9010 cookie SRV1 check \\\n"
                 "        on-marked-down shutdown-sessions \\\n"
                 "        on-marked-up shutdown-backup-sessions\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(has_diag(r, "t.cfg:6: warning: line continued with '\\'", true)) << dump(r);
+  const auto& s = proxy(r, "APP1").servers[0];
+  EXPECT_TRUE(s.check);
+  EXPECT_TRUE(s.on_marked_down_shutdown_sessions);
+  EXPECT_TRUE(s.on_marked_up_shutdown_backup_sessions);
+}
+
+// The article's other form (keywords alone on the following lines) cannot be a server
+// line: it is an error that says where the keyword belongs.
+TEST(ConfigSeedTest, GracefulMaintenanceSplitServerLineIsExplained) {
+  auto r = load(std::string(kDefaults) + "backend APP1\n"
+                "    server SRV1 127.0.0.1:9010 cookie SRV1 check\n"
+                "        on-marked-down shutdown-sessions\n");
   EXPECT_FALSE(r.ok());
-  EXPECT_TRUE(has_diag(r, "t.cfg:6: line ends with '\\': HAProxy has no line continuation")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:7: unknown keyword 'on-marked-down' in 'backend' section ('on-marked-down' is a "
                           "server keyword")) << dump(r);
 }

@@ -1,5 +1,5 @@
 // Cross-section validation: every error carries file:line, all errors are collected.
-#include "config/test_util.h"
+#include "unit/config/test_util.h"
 
 namespace sluice::config {
 namespace {
@@ -18,7 +18,7 @@ TEST(ConfigValidationTest, CollectsAllErrorsInFileOrder) {
   }
   EXPECT_TRUE(has_diag(r, "t.cfg:7: unknown keyword 'mdoe' in 'frontend' section (did you mean 'mode'?)")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:10: server 's': 'weight': 300 is out of range (maximum 256)")) << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:5: default_backend: unknown backend 'nope'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, "t.cfg:8: default_backend: unknown backend 'nope'")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:12: 'retries': 'x' is not a valid number")) << dump(r);
 }
 
@@ -26,7 +26,7 @@ TEST(ConfigValidationTest, UnknownBackendWithSuggestion) {
   auto r = load(std::string(kDefaults) + "frontend f\n  bind :80\n  use_backend apii if TRUE\n  default_backend web\n"
                 "backend api\n  server s 127.0.0.1:1\nfrontend web\n  bind :81\n  default_backend api\n");
   EXPECT_TRUE(has_diag(r, "t.cfg:7: use_backend: unknown backend 'apii' (did you mean 'api'?)")) << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:5: default_backend: unknown backend 'web'")) << dump(r);
+  EXPECT_TRUE(has_diag(r, "t.cfg:8: default_backend: unknown backend 'web'")) << dump(r);
 }
 
 TEST(ConfigValidationTest, DynamicBackendNameIsNotChecked) {
