@@ -85,18 +85,19 @@ int Process::run() {
   // resume, so a bad start never takes the service down.
   bool takeover = !opt_.finish_pids.empty() || !opt_.terminate_pids.empty();
   if (takeover) signal_old(SIGTTOU);
+  // The runtime API first: once the service ports accept, the socket is already there.
+  auto admin = admin::open_sockets(*rt_);
+  if (!admin) {
+    if (takeover) signal_old(SIGTTIN);
+    std::fprintf(stderr, "[ALERT] %s\n", admin.error().message.c_str());
+    return 1;
+  }
   std::map<std::string, int> inherited;
   auto opened = rt_->open_listeners(inherited);
   if (!opened) {
     core::log(core::Level::Alert, "{}", opened.error().message);
     if (takeover) signal_old(SIGTTIN);
     std::fprintf(stderr, "[ALERT] Startup failed: %s\n", opened.error().message.c_str());
-    return 1;
-  }
-  auto admin = admin::open_sockets(*rt_);
-  if (!admin) {
-    if (takeover) signal_old(SIGTTIN);
-    std::fprintf(stderr, "[ALERT] %s\n", admin.error().message.c_str());
     return 1;
   }
 

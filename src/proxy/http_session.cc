@@ -11,6 +11,8 @@
 
 #include "check/check.h"
 #include "core/log.h"
+#include "core/clock.h"
+#include "log/access_log.h"
 #include "http/cookie.h"
 #include "http/errors.h"
 #include "lb/algorithm.h"
@@ -161,20 +163,30 @@ bool HttpSession::step() {
       }
       if (req_scan_.searched == 0 && req_fwd_ == 0 && requests_ > 0 && tx_start_ms_ < last_c_io_)
         tx_start_ms_ = last_c_io_;
+      if (!tx_open_) {
+        tx_open_ = true;
+        tx_bytes_in_start_ = bytes_in_ - cin_.size();
+        tx_bytes_out_start_ = bytes_out_;
+      }
       auto r = http::parse_request(cin_.view(), req_scan_, req_, req_opts_);
       if (r.status == http::ParseStatus::NeedMore) {
         if (cin_.full()) {
           uint16_t st = http::oversized_request_status(cin_.view());
           reply_error(st, st == 414 ? "request line too long" : "request headers too large");
+          log_tx('P', 'R');
           return true;
         }
-        if (c_eof_ || c_err_) set_state(TxState::Closed);   // aborted request: no reply
+        if (c_eof_ || c_err_) {
+          log_tx('C', 'R');   // aborted request: no reply
+          set_state(TxState::Closed);
+        }
         break;
       }
       if (r.status == http::ParseStatus::Error) {
         fe_.counters.req_errors.fetch_add(1, std::memory_order_relaxed);
         core::debug("session {}: bad request: {}", id_, r.reason);
         reply_error(r.error_status, r.reason);
+        log_tx('P', 'R');
         return true;
       }
       progress |= on_request_head();
@@ -205,10 +217,12 @@ bool HttpSession::step() {
             if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
             close_server(false);
             reply_error(502, r.reason);
+            log_tx('S', 'H');
             return true;
           } else if (sin_.full()) {
             close_server(false);
             reply_error(502, "response headers too large");
+            log_tx('P', 'H');
             return true;
           }
         }
@@ -220,6 +234,7 @@ bool HttpSession::step() {
           if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
           close_server(false);
           reply_error(502, "server closed the connection before responding");
+          log_tx('S', 'H');
           return true;
         }
       }
@@ -451,6 +466,11 @@ std::string_view HttpSession::persistence_cookie_value() {
 
 bool HttpSession::on_request_head() {
   ++requests_;
+  head_done_ms_ = w_.loop().now();
+  connected_ms_ = rsp_head_ms_ = 0;
+  tx_retries_ = 0;
+  redispatched_ = false;
+  ck_req_ = ck_rsp_ = '-';
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
   bool needs_rules = !fe_.use_backends.empty() || !fe_.http_request_rules.empty() || !fe_.monitor_fail.empty();
   AclContext actx{&src_, needs_rules ? &dst() : nullptr, &req_};
@@ -465,6 +485,7 @@ bool HttpSession::on_request_head() {
       bool failed = false;
       for (auto& c : fe_.monitor_fail)
         if (c.eval(actx)) failed = true;
+      tx_open_ = false;   // monitor requests are not logged
       if (failed) reply_error(503, "monitor fail");
       else reply_raw("HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\n"
                      "content-type: text/html\r\nconnection: close\r\n\r\n"
@@ -472,12 +493,18 @@ bool HttpSession::on_request_head() {
       return true;
     }
   }
+  bool prometheus = false;
   for (auto& r : fe_.http_request_rules) {
     if (r.cond && !r.cond->eval(actx)) continue;
     if (r.rule.action == config::HttpRule::Action::Deny) {
       fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
       reply_error(r.rule.status ? r.rule.status : 403, "denied by http-request rule");
+      log_tx('P', 'R');
       return true;
+    }
+    if (r.rule.action == config::HttpRule::Action::UseService) {
+      prometheus = !r.rule.args.empty() && r.rule.args[0] == "prometheus-exporter";
+      break;
     }
     if (r.rule.action == config::HttpRule::Action::Allow) break;
   }
@@ -489,8 +516,11 @@ bool HttpSession::on_request_head() {
       break;
     }
   }
+  if (auto svc = stats::match(fe_, be_, req_, prometheus); svc != stats::Service::None)
+    return serve_service(svc);
   if (be_ == nullptr) {
     reply_error(503, "no backend");
+    log_tx('S', 'C');
     return true;
   }
   to_ = effective_timeouts(fcfg.timeouts, be_->config().timeouts);
@@ -626,6 +656,7 @@ bool HttpSession::start_connect() {
     } else {
       be_->counters.no_server.fetch_add(1, std::memory_order_relaxed);
       reply_error(503, "no server available");
+      log_tx('S', 'C');
       return true;
     }
   } else {
@@ -644,6 +675,12 @@ bool HttpSession::start_connect() {
   }
   // Insert a cookie when the client did not present a valid one for this server.
   const auto& ck = bcfg.cookie;
+  if (ck) {
+    if (cookie_value_.empty()) ck_req_ = 'N';
+    else if (pick.by_cookie) ck_req_ = server_ != nullptr && server_->usable_for_persistence() ? 'V' : 'D';
+    else ck_req_ = 'I';
+    ck_rsp_ = 'N';
+  }
   set_cookie_ = false;
   if (ck && server_ != nullptr && ck->mode == config::CookieConfig::Mode::Insert) {
     bool valid = !cookie_value_.empty() && cookie_value_ == server_->cookie();
@@ -669,6 +706,7 @@ bool HttpSession::start_connect() {
         sc_ = c;
         sc_->owner = this;
         conn_reused_ = true;
+        connected_ms_ = w_.loop().now();
         set_state(TxState::Exchange);
         return true;
       }
@@ -694,7 +732,7 @@ bool HttpSession::on_connected() {
   }
   sc_->connected = true;
   set_state(TxState::Exchange);
-  last_s_io_ = w_.loop().now();
+  last_s_io_ = connected_ms_ = w_.loop().now();
   return true;
 }
 
@@ -709,6 +747,7 @@ void HttpSession::on_connect_error(int err, bool timeout) {
   }
   if (retries_left_ > 0) {
     --retries_left_;
+    ++tx_retries_;
     if (server_) server_->counters.retries.fetch_add(1, std::memory_order_relaxed);
     be_->counters.retries.fetch_add(1, std::memory_order_relaxed);
     // option redispatch (or the old `redispatch`): the last retry, or a retry of a server
@@ -717,6 +756,7 @@ void HttpSession::on_connect_error(int err, bool timeout) {
     if (redispatch && server_ != nullptr && (retries_left_ == 0 || !server_->takes_new_traffic())) {
       tried_.push_back(server_);
       cookie_value_.clear();
+      redispatched_ = true;
       be_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
       server_->counters.redispatches.fetch_add(1, std::memory_order_relaxed);
     }
@@ -731,7 +771,8 @@ void HttpSession::on_connect_error(int err, bool timeout) {
     start_connect();
     return;
   }
-  reply_error(timeout ? 503 : 503, timeout ? "connect timeout" : "connection refused");
+  reply_error(503, timeout ? "connect timeout" : "connection refused");
+  log_tx(timeout ? 's' : 'S', 'C');
 }
 
 // ---- response -----------------------------------------------------------------------
@@ -747,6 +788,7 @@ bool HttpSession::on_response_head() {
     return true;
   }
   rsp_head_done_ = true;
+  rsp_head_ms_ = w_.loop().now();
   status_ = st;
   count_status(st);
   if (server_ != nullptr) {
@@ -825,6 +867,7 @@ void HttpSession::build_response_head() {
     if (ck->secure) v += "; Secure";
     for (auto& a : ck->attrs) v += "; " + a;
     append_header(rsp_out_, "Set-Cookie", v);
+    ck_rsp_ = 'I';
     if (ck->nocache && !has_cache_control) rsp_out_.append("Cache-Control: private\r\n");
   }
   if (tunnel) {
@@ -861,6 +904,7 @@ bool HttpSession::forward_request_body() {
   if (s.error) {
     close_server(false);
     reply_error(400, s.reason);
+    log_tx('P', 'D');
     return true;
   }
   if (s.done) req_body_ = Body::Done;
@@ -916,11 +960,13 @@ bool HttpSession::forward_response_body() {
 
 // The response is fully delivered to the client.
 bool HttpSession::end_transaction() {
+  log_tx('-', '-');
   bool req_complete = req_body_ == Body::Done && req_out_off_ >= req_out_.size() && req_fwd_ == 0;
   bool reusable = server_keepalive_ && req_complete && sc_ != nullptr && !sc_->eof && sin_.empty();
   if (!req_complete) client_keepalive_ = false;   // unread body left on the client side
   close_server(reusable);
   release_server_slot();
+  server_ = nullptr;   // a finished exchange keeps no reference (del server may free it)
   first_request_ = false;
   if (!client_keepalive_) {
     set_state(TxState::Closing);
@@ -999,6 +1045,94 @@ void HttpSession::release_server_slot() {
   counted_on_server_ = false;
 }
 
+// ---- services and logs ---------------------------------------------------------------
+
+bool HttpSession::serve_service(stats::Service svc) {
+  size_t body_len = req_.framing == http::Framing::ContentLength ? req_.content_length : 0;
+  if (req_.framing == http::Framing::Chunked) {
+    reply_error(411, "chunked body to an internal service");
+    log_tx('P', 'R');
+    return true;
+  }
+  if (req_.head_len + body_len > cin_.capacity()) {
+    reply_error(413, "request body too large for an internal service");
+    log_tx('P', 'R');
+    return true;
+  }
+  if (cin_.size() < req_.head_len + body_len) {
+    // Wait for the whole body; the head is parsed again when it is complete (the buffer
+    // may move meanwhile, so no view into it is kept).
+    --requests_;
+    req_scan_ = {};
+    if (c_eof_ || c_err_) set_state(TxState::Closed);
+    return false;
+  }
+  fe_.counters.intercepted.fetch_add(1, std::memory_order_relaxed);
+  bool admin = false;
+  if (fe_.stats_admin) {
+    AclContext actx{&src_, &dst(), &req_};
+    admin = fe_.stats_admin->eval(actx);
+  }
+  stats::ServiceRequest sr{req_, std::string_view(cin_.data() + req_.head_len, body_len), src_,
+                           w_.runtime(), fe_, be_, admin};
+  std::string rsp = stats::serve(svc, sr);
+  uint16_t st = 0;
+  if (rsp.size() > 12) st = static_cast<uint16_t>(std::atoi(rsp.c_str() + 9));
+  status_ = st;
+  count_status(st);
+  cin_.consume(req_.head_len + body_len);
+  reply_raw(rsp);
+  log_tx('-', '-');
+  return true;
+}
+
+void HttpSession::log_tx(char who, char phase) {
+  if (!tx_open_) return;
+  tx_open_ = false;
+  uint64_t now = w_.loop().now();
+  log::TxRecord r;
+  r.http = true;
+  r.fe = &fe_;
+  r.be = be_;
+  r.srv = server_;
+  r.client = src_;
+  uint64_t wall_us = static_cast<uint64_t>(core::wall_seconds()) * 1000000u;
+  r.accept_wall_us = wall_us - (now - start_ms_) * 1000u;
+  r.request_wall_us = wall_us - (now - tx_start_ms_) * 1000u;
+  r.TR = head_done_ms_ >= tx_start_ms_ && requests_ > 0 && st_ != TxState::WaitRequest
+             ? static_cast<int64_t>(head_done_ms_ - tx_start_ms_) : -1;
+  if (phase == 'R') r.TR = -1;
+  r.Tw = connect_start_ms_ && phase != 'R' ? 0 : -1;
+  r.Tc = connected_ms_ ? static_cast<int64_t>(connected_ms_ - connect_start_ms_) : -1;
+  r.Tr = rsp_head_ms_ && connected_ms_ ? static_cast<int64_t>(rsp_head_ms_ - connected_ms_) : -1;
+  r.Ta = static_cast<int64_t>(now - tx_start_ms_);
+  r.Tt = static_cast<int64_t>(now - start_ms_);
+  r.status = status_ ? status_ : -1;
+  r.bytes_in = bytes_in_ - tx_bytes_in_start_;
+  r.bytes_out = bytes_out_ - tx_bytes_out_start_ + (rsp_out_.size() - rsp_out_off_);
+  r.term[0] = who;
+  r.term[1] = phase;
+  r.term[2] = ck_req_;
+  r.term[3] = ck_rsp_;
+  auto& rt = w_.runtime();
+  r.actconn = rt.cur_conns.load(std::memory_order_relaxed);
+  r.feconn = fe_.counters.cur_conns.load(std::memory_order_relaxed);
+  r.beconn = be_ ? be_->counters.cur_sess.load(std::memory_order_relaxed) : 0;
+  r.srv_conn = server_ ? server_->counters.cur_sess.load(std::memory_order_relaxed) : 0;
+  r.retries = tx_retries_;
+  r.redispatched = redispatched_;
+  if (requests_ > 0 && phase != 'R') {
+    r.request_line.reserve(req_.method_name.size() + req_.target.size() + 10);
+    r.request_line.append(req_.method_name).append(" ").append(req_.target);
+    r.request_line.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+  } else {
+    r.request_line = "<BADREQ>";
+  }
+  r.error = who != '-' || status_ >= 500;
+  r.empty = r.bytes_in == 0 && phase == 'R';
+  log::emit(r);
+}
+
 // ---- timers ---------------------------------------------------------------------------
 
 void HttpSession::update_timer() {
@@ -1033,6 +1167,7 @@ void HttpSession::on_timeout() {
       if (!cin_.empty() || requests_ == 0) {
         if (!cin_.empty()) {
           reply_error(408, "timeout http-request");
+          log_tx('c', 'R');
           process();
           return;
         }
@@ -1044,6 +1179,7 @@ void HttpSession::on_timeout() {
       if (!rsp_head_done_ && w_.loop().now() >= last_s_io_ + to_.server) {
         close_server(false);
         reply_error(504, "server timeout");
+        log_tx('s', 'H');
         process();
         return;
       }
@@ -1059,6 +1195,13 @@ void HttpSession::on_timeout() {
 
 void HttpSession::finish() {
   if (closed_) return;
+  if (tx_open_) {
+    // The session ends in the middle of an exchange: say who ended it, and when.
+    char who = c_err_ || c_eof_ ? 'C' : (sc_ != nullptr && sc_->eof) ? 'S' : 'K';
+    char phase = st_ == TxState::WaitRequest ? 'R' : !rsp_head_done_ ? 'H' : 'D';
+    if (st_ == TxState::Tunnel) phase = 'D';
+    log_tx(who, phase);
+  }
   closed_ = true;
   timer_.disarm();
   close_server(false);

@@ -20,6 +20,7 @@
 #include "http/chunked.h"
 #include "http/message.h"
 #include "http/parser.h"
+#include "stats/service.h"
 #include "proxy/worker.h"
 
 namespace sluice::proxy {
@@ -71,6 +72,10 @@ class HttpSession final : public Session, public core::IoHandler {
   void build_response_head();
   std::string_view persistence_cookie_value();
   void count_status(uint16_t status);
+  bool serve_service(stats::Service svc);
+  // Access log of the current transaction, once. `who`/`phase` are haproxy's first two
+  // termination-state characters ('-' when the exchange ended normally).
+  void log_tx(char who, char phase);
 
   http::ParseOptions req_opts_, rsp_opts_;
   EffectiveTimeouts to_{};
@@ -108,6 +113,13 @@ class HttpSession final : public Session, public core::IoHandler {
   core::Timer timer_;
   uint16_t status_ = 0;
   std::string cookie_value_;               // persistence cookie value seen in the request
+  // access-log bookkeeping for the current transaction
+  bool tx_open_ = false;                   // request bytes seen and not logged yet
+  char ck_req_ = '-', ck_rsp_ = '-';       // cookie persistence flags (3rd/4th term chars)
+  uint64_t head_done_ms_ = 0, connected_ms_ = 0, rsp_head_ms_ = 0;
+  uint64_t tx_bytes_out_start_ = 0, tx_bytes_in_start_ = 0;
+  uint32_t tx_retries_ = 0;
+  bool redispatched_ = false;
 };
 
 }  // namespace sluice::proxy

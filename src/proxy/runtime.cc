@@ -90,6 +90,11 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
       if (!c) return fail(fmt::format("{}:{}: {}", mf.loc.file, mf.loc.line, c.error().message));
       f->monitor_fail.push_back(std::move(*c));
     }
+    if (p.stats.admin) {
+      auto c = Condition::compile(*p.stats.admin, p.acls);
+      if (!c) return fail(fmt::format("{}:{}: {}", p.stats.admin->loc.file, p.stats.admin->loc.line, c.error().message));
+      f->stats_admin = std::move(*c);
+    }
     for (const auto& [status, path] : p.errorfiles) {
       auto page = http::load_errorfile(path);
       if (!page) return fail(fmt::format("{}:{}: errorfile {}: {}", p.loc.file, p.loc.line, status, page.error().message));

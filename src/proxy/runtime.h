@@ -51,6 +51,7 @@ class Frontend {
   std::vector<UseBackendRule> use_backends;
   std::vector<HttpRequestRule> http_request_rules;
   std::vector<Condition> monitor_fail;
+  std::optional<Condition> stats_admin;          // `stats admin if COND`
   std::map<uint16_t, std::string> error_pages;   // from errorfile
   std::atomic<uint32_t> maxconn{0};              // 0 = unlimited
   FrontendCounters counters;
