@@ -9,6 +9,7 @@
 
 #include "backend/state.h"
 #include "config/loader.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "net/socket.h"
 #include "proxy/worker.h"
@@ -106,10 +107,45 @@ void cmd_show_backend(Context& ctx, Args, Reply reply) {
   reply(out);
 }
 
-void cmd_show_table(Context&, Args a, Reply reply) {
-  // No stick tables yet: the list of tables is empty and no name exists.
-  if (a.size() > 2) return reply("No such table\n");
-  reply("");
+// show table [NAME]: the list of tables, or one table's entries, in haproxy's format.
+void cmd_show_table(Context& ctx, Args a, Reply reply) {
+  auto type_name = [](const config::StickTableConfig& c) {
+    using T = config::StickTableConfig::Type;
+    switch (c.type) {
+      case T::Ip: return "ip";
+      case T::Ipv6: return "ipv6";
+      case T::Integer: return "integer";
+      case T::String: return "string";
+      case T::Binary: return "binary";
+    }
+    return "?";
+  };
+  uint64_t now = core::monotonic_ms();
+  std::string name = arg(a, 2);
+  std::string out;
+  bool found = false;
+  for (auto& t : ctx.rt.stick_tables()) {
+    if (!name.empty() && t->name() != name) continue;
+    found = true;
+    auto entries = t->snapshot(now);
+    out += fmt::format("# table: {}, type: {}, size:{}, used:{}\n", t->name(), type_name(t->config()),
+                       t->config().size, entries.size());
+    if (name.empty()) continue;
+    size_t i = 0;
+    for (auto& e : entries) {
+      std::string srv_name;
+      if (auto* be = ctx.rt.find_backend(t->name())) {
+        std::lock_guard lk(be->mutex());
+        for (auto& sv : be->servers())
+          if (sv->id() == e.server_id) srv_name = std::string(sv->name());
+      }
+      out += fmt::format("{:#x}: key={} use={} exp={} server_id={} server_key={}\n", 0x1000 + i++,
+                         t->key_text(e.key), e.use, e.expire_ms ? e.expire_ms - now : 0, e.server_id,
+                         srv_name);
+    }
+  }
+  if (!name.empty() && !found) return reply("No such table\n");
+  reply(out);
 }
 
 std::optional<uint64_t> session_id(std::string_view s) {
@@ -577,7 +613,7 @@ const std::vector<Command>& commands() {
       {{"show", "servers"}, L::User, "show servers state|conn [<bk>]", "dump server state or connections", cmd_show_servers},
       {{"show", "sess"}, L::Operator, "show sess [all|<id>]", "report the list of current sessions or this one", cmd_show_sess},
       {{"show", "stat"}, L::User, "show stat [typed|json]", "report counters for each proxy and server", cmd_show_stat},
-      {{"show", "table"}, L::User, "show table [<table>]", "report stick tables (none yet)", cmd_show_table},
+      {{"show", "table"}, L::User, "show table [<table>]", "report information about stick tables", cmd_show_table},
       {{"shutdown", "session"}, L::Admin, "shutdown session <id>", "kill a specific session", cmd_shutdown_session},
       {{"shutdown", "sessions"}, L::Admin, "shutdown sessions server <bk>/<srv>", "kill sessions on a server", cmd_shutdown_sessions},
       {{"wait"}, L::User, "wait [-h] <delay> [cond] [args]", "wait for a delay or a condition (-h for the list)", cmd_wait},

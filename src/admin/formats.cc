@@ -112,7 +112,7 @@ void backend_rows(backend::Backend& b, Level level, std::vector<StatRow>& out) {
     last = std::max(last, s.last_change_s);
     auto& c = s.counters;
     StatRow r{'S', b.id(), s.id(), {}};
-    r.f = {{"pxname", b.name()}, {"svname", std::string(s.name())}, {"qcur", "0"}, {"qmax", "0"},
+    r.f = {{"pxname", b.name()}, {"svname", std::string(s.name())}, {"qcur", n(s.queue_len)}, {"qmax", n(s.queue_max)},
            {"scur", n(c.cur_sess)}, {"smax", n(c.max_sess)},
            {"slim", s.max_conns() ? std::to_string(s.max_conns()) : ""},
            {"stot", n(c.sessions_total)}, {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)},
@@ -145,7 +145,7 @@ void backend_rows(backend::Backend& b, Level level, std::vector<StatRow>& out) {
   auto& c = b.counters;
   bool up = b.usable_active() + b.usable_backup() > 0;
   StatRow r{'B', b.id(), 0, {}};
-  r.f = {{"pxname", b.name()}, {"svname", "BACKEND"}, {"qcur", "0"}, {"qmax", "0"},
+  r.f = {{"pxname", b.name()}, {"svname", "BACKEND"}, {"qcur", std::to_string(b.queue_len())}, {"qmax", std::to_string(b.queue_max())},
          {"scur", n(c.cur_sess)}, {"smax", n(c.max_sess)}, {"slim", ""},
          {"stot", n(c.sessions_total)}, {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)},
          {"dreq", n(c.denied)}, {"dresp", "0"}, {"econ", n(c.connect_errors)},

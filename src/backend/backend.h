@@ -28,10 +28,15 @@ struct BackendCounters {
   std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
       http_other{0};
   std::atomic<uint64_t> no_server{0};
+  std::atomic<uint64_t> queue_timeouts{0};
 };
 
-// What pick() decided, with the address copied under the lock.
+enum class PickResult : uint8_t { Server, Queued, NoServer };
+
+// What pick() decided, with the address copied under the lock. With PickResult::Server the
+// caller holds one connection slot of `server` and must give it back with release().
 struct Pick {
+  PickResult result = PickResult::NoServer;
   Server* server = nullptr;
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
@@ -57,8 +62,21 @@ class Backend {
   // Server for a request. `cookie_value` (may be empty) is the persistence cookie's value;
   // `hash_key` feeds hash algorithms; `tried` are servers already failed for this request.
   // Returns server == nullptr when nothing is usable (caller answers 503 or uses dispatch).
+  // When every candidate is at its connection limit and `pending` is given, the request is
+  // queued (PickResult::Queued) and `pending->wake` runs later, under the lock, once a
+  // slot is granted (pending->granted set, the slot already taken).
   Pick pick(std::string_view cookie_value, std::optional<uint64_t> hash_key,
-            std::span<const lb::Candidate* const> tried);
+            std::span<const lb::Candidate* const> tried, PendingRequest* pending = nullptr,
+            uint64_t now_ms = 0, Server* sticky = nullptr);
+  // Gives back a slot taken by pick() or a grant; a waiting request may get it.
+  void release(Server& s);
+  // Removes a waiting request. Returns false when it was already granted: the caller then
+  // owns a slot on pending.granted (and must release it if it does not use it).
+  bool cancel(PendingRequest& pending);
+  uint32_t queue_len() const { return queue_len_.load(std::memory_order_relaxed); }
+  uint32_t queue_max() const { return queue_max_.load(std::memory_order_relaxed); }
+  uint32_t fullconn() const { return fullconn_; }
+  void set_fullconn(uint32_t n) { fullconn_ = n; }
   // Server that holds the cookie value, honouring `option persist`; nullptr if none applies.
   Server* find_by_cookie_locked(std::string_view value);
 
@@ -77,6 +95,10 @@ class Backend {
  private:
   void rebuild_locked();
   lb::Kind kind() const;
+  bool full_locked(const Server& s) const;
+  void take_locked(Server& s);
+  void dequeue_locked(Server& s);
+  void grant_locked(PendingRequest& p, Server& s);
 
   config::ProxyConfig cfg_;
   int id_ = 0;
@@ -85,6 +107,10 @@ class Backend {
   std::vector<lb::Candidate*> active_, backup_;
   std::unique_ptr<lb::Algorithm> active_algo_, backup_algo_;
   std::unordered_map<std::string, std::vector<Server*>> by_cookie_;
+  RequestQueue queue_;                       // requests that may go to any server
+  std::atomic<uint32_t> queue_len_{0}, queue_max_{0};
+  std::atomic<uint32_t> queued_total_{0};    // waiting in this backend and its servers
+  uint32_t fullconn_ = 0;
 };
 
 }  // namespace sluice::backend

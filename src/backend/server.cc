@@ -1,5 +1,6 @@
 #include "backend/server.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/clock.h"
@@ -82,6 +83,17 @@ uint32_t Server::weight() const {
   if (slowstart_factor_ >= 1.0) return uweight_;
   auto w = static_cast<uint32_t>(std::ceil(uweight_ * slowstart_factor_));
   return w == 0 ? 1 : w;
+}
+
+uint32_t Server::conn_limit(uint32_t backend_conns, uint32_t fullconn) const {
+  uint32_t maxc = cfg_.maxconn;
+  if (maxc == 0) return 0;
+  uint32_t minc = cfg_.minconn;
+  if (minc == 0 || minc >= maxc || fullconn == 0) return maxc;
+  // Between minconn and maxconn in proportion to the backend's load against fullconn.
+  if (backend_conns >= fullconn) return maxc;
+  uint64_t dyn = static_cast<uint64_t>(maxc) * backend_conns / fullconn;
+  return std::max<uint32_t>(minc, static_cast<uint32_t>(dyn));
 }
 
 bool Server::usable() const { return admin_ != AdminState::Maint && op_ == OpState::Up; }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 
+#include "backend/queue.h"
 #include "config/model.h"
 #include "lb/algorithm.h"
 
@@ -74,6 +75,13 @@ class Server final : public lb::Candidate {
   uint32_t weight() const override;
   uint32_t active_conns() const override { return counters.cur_sess.load(std::memory_order_relaxed); }
   uint32_t max_conns() const override { return cfg_.maxconn; }
+  // Current connection limit: maxconn, made dynamic by minconn + the backend's fullconn
+  // (haproxy's formula), 0 = unlimited. Called under Backend::mutex().
+  uint32_t conn_limit(uint32_t backend_conns, uint32_t fullconn) const;
+  bool full(uint32_t backend_conns, uint32_t fullconn) const {
+    uint32_t lim = conn_limit(backend_conns, fullconn);
+    return lim != 0 && active_conns() >= lim;
+  }
   bool usable() const override;
 
   Backend& backend() const { return backend_; }
@@ -109,6 +117,8 @@ class Server final : public lb::Candidate {
   bool takes_new_traffic() const { return usable() && weight() > 0; }
 
   ServerCounters counters;
+  RequestQueue queue;                 // requests bound to this server, waiting for a slot
+  std::atomic<uint32_t> queue_len{0}, queue_max{0};
   CheckInfo check_info;
   uint64_t last_change_s = 0;   // wall clock of the last state change
   // Set once by check::start() before workers run (null: no check, agent nor slowstart);

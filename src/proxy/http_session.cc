@@ -88,6 +88,7 @@ bool cidr_match(const sockaddr_storage& a, const config::Cidr& c) {
 std::string_view to_string(TxState s) {
   switch (s) {
     case TxState::WaitRequest: return "WAIT_REQ";
+    case TxState::Queued: return "QUEUED";
     case TxState::Connecting: return "CONNECTING";
     case TxState::Exchange: return "EXCHANGE";
     case TxState::Tunnel: return "TUNNEL";
@@ -109,6 +110,8 @@ HttpSession::HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage
                                                                     : fe.config().timeouts);
   req_.headers.reserve(32);
   rsp_.headers.reserve(32);
+  // Runs under the backend lock on whichever thread freed the slot: only post.
+  pending_.wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
 }
 
 HttpSession::~HttpSession() {
@@ -468,6 +471,7 @@ bool HttpSession::on_request_head() {
   ++requests_;
   head_done_ms_ = w_.loop().now();
   connected_ms_ = rsp_head_ms_ = 0;
+  queue_start_ms_ = 0;
   tx_retries_ = 0;
   redispatched_ = false;
   ck_req_ = ck_rsp_ = '-';
@@ -646,8 +650,22 @@ bool HttpSession::start_connect() {
     }
     default: break;
   }
-  auto pick = be_->pick(cookie_value_, key, tried_);
   release_server_slot();
+  if (!queue_start_ms_) queue_start_ms_ = w_.loop().now();
+  backend::Server* sticky = nullptr;
+  stick_ = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
+  if (stick_ != nullptr) {
+    AclContext actx{&src_, &dst(), &req_};
+    sticky = stick_->match(*be_, actx, w_.loop().now());
+  }
+  auto pick = be_->pick(cookie_value_, key, tried_, &pending_, w_.loop().now(), sticky);
+  pick_by_cookie_ = pick.by_cookie;
+  if (pick.result == backend::PickResult::Queued) {
+    // Every candidate is at its maxconn: wait for a slot (timeout queue -> 503).
+    set_state(TxState::Queued);
+    w_.add_waiting(id_, *this);
+    return true;
+  }
   server_ = pick.server;
   if (server_ == nullptr) {
     if (bcfg.dispatch) {
@@ -662,22 +680,39 @@ bool HttpSession::start_connect() {
   } else {
     server_addr_ = pick.addr;
     server_addr_len_ = pick.addr_len;
-    if (server_->port_from_client()) {
-      uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
-      int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
-      net::set_port(server_addr_, static_cast<uint16_t>(port));
-    }
-    auto n = server_->counters.cur_sess.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (n > server_->counters.max_sess.load(std::memory_order_relaxed))
-      server_->counters.max_sess.store(n, std::memory_order_relaxed);
-    server_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
     counted_on_server_ = true;
+  }
+  return connect_server();
+}
+
+void HttpSession::on_slot_granted() {
+  if (closed_ || st_ != TxState::Queued) return;
+  w_.remove_waiting(id_);
+  server_ = pending_.granted;
+  server_addr_ = pending_.addr;
+  server_addr_len_ = pending_.addr_len;
+  counted_on_server_ = true;
+  connect_server();
+  process();
+}
+
+// Connects (or reuses an idle connection) to server_ / server_addr_, whose slot is held.
+bool HttpSession::connect_server() {
+  const auto& bcfg = be_->config();
+  if (stick_ != nullptr && server_ != nullptr) {
+    AclContext actx{&src_, &dst(), &req_};
+    stick_->store(*server_, actx, nullptr, w_.loop().now());
+  }
+  if (server_ != nullptr && server_->port_from_client()) {
+    uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
+    int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
+    net::set_port(server_addr_, static_cast<uint16_t>(port));
   }
   // Insert a cookie when the client did not present a valid one for this server.
   const auto& ck = bcfg.cookie;
   if (ck) {
     if (cookie_value_.empty()) ck_req_ = 'N';
-    else if (pick.by_cookie) ck_req_ = server_ != nullptr && server_->usable_for_persistence() ? 'V' : 'D';
+    else if (pick_by_cookie_) ck_req_ = server_ != nullptr && server_->usable_for_persistence() ? 'V' : 'D';
     else ck_req_ = 'I';
     ck_rsp_ = 'N';
   }
@@ -789,6 +824,10 @@ bool HttpSession::on_response_head() {
   }
   rsp_head_done_ = true;
   rsp_head_ms_ = w_.loop().now();
+  if (stick_ != nullptr && server_ != nullptr && stick_->has_response_rules()) {
+    AclContext actx{&src_, &dst(), &req_};
+    stick_->store(*server_, actx, &rsp_, rsp_head_ms_);
+  }
   status_ = st;
   count_status(st);
   if (server_ != nullptr) {
@@ -1013,6 +1052,7 @@ void HttpSession::reply_error(uint16_t status, const char* reason) {
 }
 
 void HttpSession::reply_raw(std::string_view bytes) {
+  leave_queue();
   if (sc_ != nullptr) close_server(false);
   release_server_slot();
   rsp_out_.assign(bytes);
@@ -1039,10 +1079,18 @@ void HttpSession::close_server(bool reusable) {
 }
 
 void HttpSession::release_server_slot() {
-  if (counted_on_server_ && server_ != nullptr) {
-    server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
-  }
+  if (counted_on_server_ && server_ != nullptr) server_->backend().release(*server_);
   counted_on_server_ = false;
+}
+
+// Leaves the queue, if waiting. A slot granted meanwhile (the wake-up is in flight) is
+// given back.
+void HttpSession::leave_queue() {
+  if (st_ != TxState::Queued) return;
+  w_.remove_waiting(id_);
+  if (be_ != nullptr && !be_->cancel(pending_) && pending_.granted != nullptr)
+    pending_.granted->backend().release(*pending_.granted);
+  pending_.granted = nullptr;
 }
 
 // ---- services and logs ---------------------------------------------------------------
@@ -1146,6 +1194,7 @@ void HttpSession::update_timer() {
       else consider(tx_start_ms_ + to_.http_request);
       break;
     case TxState::Connecting: consider(connect_start_ms_ + to_.connect); break;
+    case TxState::Queued: consider(queue_start_ms_ + to_.queue); break;
     case TxState::Exchange:
       if (rsp_body_ != Body::Done || !rsp_head_done_) consider(last_s_io_ + to_.server);
       if (rsp_out_off_ < rsp_out_.size() || rsp_fwd_ > 0 || req_body_ != Body::Done)
@@ -1175,6 +1224,18 @@ void HttpSession::on_timeout() {
       set_state(TxState::Closed);
       break;
     case TxState::Connecting: on_connect_error(ETIMEDOUT, true); process(); return;
+    case TxState::Queued:
+      if (be_->cancel(pending_)) {
+        // timeout queue: answered 503, as haproxy does ("sQ").
+        w_.remove_waiting(id_);
+        be_->counters.queue_timeouts.fetch_add(1, std::memory_order_relaxed);
+        reply_error(503, "timeout queue");
+        log_tx('s', 'Q');
+        process();
+      } else {
+        update_timer();   // granted at this very moment: the wake-up is on its way
+      }
+      return;
     case TxState::Exchange:
       if (!rsp_head_done_ && w_.loop().now() >= last_s_io_ + to_.server) {
         close_server(false);
@@ -1195,6 +1256,7 @@ void HttpSession::on_timeout() {
 
 void HttpSession::finish() {
   if (closed_) return;
+  leave_queue();
   if (tx_open_) {
     // The session ends in the middle of an exchange: say who ended it, and when.
     char who = c_err_ || c_eof_ ? 'C' : (sc_ != nullptr && sc_->eof) ? 'S' : 'K';

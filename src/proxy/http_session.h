@@ -4,6 +4,7 @@
 // Transaction state machine (one per request; the connection outlives it):
 //
 //   WaitRequest --(head parsed, server chosen)--> Connecting --(connected)--> Exchange
+//        |  (all servers at maxconn) --> Queued --(slot granted)--^  (timeout queue: 503)
 //        ^   |                                     |   ^                       |  |
 //        |   +--(error / monitor / deny)--> Closing <--+   +--(connect error, retry)--+  |
 //        |                                    ^                                       |
@@ -21,11 +22,12 @@
 #include "http/message.h"
 #include "http/parser.h"
 #include "stats/service.h"
+#include "proxy/stick.h"
 #include "proxy/worker.h"
 
 namespace sluice::proxy {
 
-enum class TxState : uint8_t { WaitRequest, Connecting, Exchange, Tunnel, Closing, Closed };
+enum class TxState : uint8_t { WaitRequest, Queued, Connecting, Exchange, Tunnel, Closing, Closed };
 std::string_view to_string(TxState s);
 
 class HttpSession final : public Session, public core::IoHandler {
@@ -36,6 +38,7 @@ class HttpSession final : public Session, public core::IoHandler {
   void start();
   void on_io(uint32_t events) override;     // client socket
   void on_server_io();                      // from ServerConn::on_io
+  void on_slot_granted() override;          // a queued request got a server slot
 
   backend::Server* server() const override { return server_; }
   backend::Backend* backend() const override { return be_; }
@@ -54,6 +57,8 @@ class HttpSession final : public Session, public core::IoHandler {
   bool write_server();
   bool on_request_head();
   bool start_connect();
+  bool connect_server();
+  void leave_queue();
   bool on_connected();
   void on_connect_error(int err, bool timeout);
   bool on_response_head();
@@ -109,6 +114,10 @@ class HttpSession final : public Session, public core::IoHandler {
   sockaddr_storage server_addr_{};
   socklen_t server_addr_len_ = 0;
   std::vector<const lb::Candidate*> tried_;
+  backend::PendingRequest pending_;         // our place in a server/backend queue
+  uint64_t queue_start_ms_ = 0;
+  bool pick_by_cookie_ = false;
+  const StickRules* stick_ = nullptr;       // the backend's stick rules, if any
   ServerConn* sc_ = nullptr;
   core::Timer timer_;
   uint16_t status_ = 0;

@@ -101,9 +101,14 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
       f->error_pages[status] = std::move(*page);
     }
   }
+  for (const auto& p : rt->cfg_.proxies)
+    if (p.stick_table) rt->tables_.push_back(std::make_unique<backend::StickTable>(p.name, *p.stick_table));
   for (auto& b : rt->backends_) {
-    // errorfiles of a backend apply to responses it generates; keep them on a shadow frontend
-    (void)b;
+    const auto& p = b->config();
+    if (p.stick_rules.empty()) continue;
+    auto rules = StickRules::compile(p, rt->tables_);
+    if (!rules) return fail(fmt::format("{}:{}: proxy '{}': {}", p.loc.file, p.loc.line, p.name, rules.error().message));
+    rt->stick_rules_.emplace(b.get(), std::move(*rules));
   }
   return rt;
 }
@@ -148,6 +153,12 @@ void Runtime::close_listeners() {
     if (l.fd >= 0) ::close(l.fd);
     l.fd = -1;
   }
+}
+
+backend::StickTable* Runtime::find_table(std::string_view name) {
+  for (auto& t : tables_)
+    if (t->name() == name) return t.get();
+  return nullptr;
 }
 
 backend::Backend* Runtime::find_backend(std::string_view name) {

@@ -8,12 +8,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backend/backend.h"
 #include "config/model.h"
 #include "core/result.h"
+#include "backend/stick_table.h"
 #include "proxy/acl.h"
+#include "proxy/stick.h"
 
 namespace sluice::proxy {
 
@@ -92,6 +95,14 @@ class Runtime {
   std::vector<std::unique_ptr<backend::Backend>>& backends() { return backends_; }
   std::vector<ListenerSpec>& listeners() { return listeners_; }
   uint32_t allocate_server_index() { return next_server_index_++; }
+  // Stick tables (one per proxy with a `stick-table` line, named after it) and each
+  // backend's compiled stick rules (absent when it has none).
+  std::vector<std::unique_ptr<backend::StickTable>>& stick_tables() { return tables_; }
+  backend::StickTable* find_table(std::string_view name);
+  const StickRules* stick_rules(const backend::Backend* be) const {
+    auto it = stick_rules_.find(be);
+    return it == stick_rules_.end() ? nullptr : &it->second;
+  }
   uint32_t server_index_limit() const { return next_server_index_; }
 
   // Workers of this process, registered by app/ before they run. post_all() runs `fn` on
@@ -111,6 +122,8 @@ class Runtime {
   std::vector<std::unique_ptr<Frontend>> frontends_;
   std::vector<std::unique_ptr<backend::Backend>> backends_;
   std::vector<ListenerSpec> listeners_;
+  std::vector<std::unique_ptr<backend::StickTable>> tables_;
+  std::unordered_map<const backend::Backend*, StickRules> stick_rules_;
   std::atomic<uint32_t> next_server_index_{0};
 };
 

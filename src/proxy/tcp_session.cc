@@ -66,12 +66,16 @@ void TcpSession::ServerSide::on_io(uint32_t events) {
 }
 
 bool TcpSession::connect_next() {
-  if (counted_on_server_ && server_) server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
+  if (counted_on_server_ && server_) be_->release(*server_);
   counted_on_server_ = false;
   std::optional<uint64_t> key;
   if (be_->config().balance == config::Balance::Source)
     key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_));
-  auto pick = be_->pick({}, key, tried_);
+  const StickRules* stick = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
+  AclContext actx{&src_, &dst(), nullptr};
+  backend::Server* sticky = stick ? stick->match(*be_, actx, w_.loop().now()) : nullptr;
+  auto pick = be_->pick({}, key, tried_, nullptr, w_.loop().now(), sticky);
+  if (stick != nullptr && pick.server != nullptr) stick->store(*pick.server, actx, nullptr, w_.loop().now());
   server_ = pick.server;
   sockaddr_storage addr{};
   socklen_t len = 0;
@@ -91,9 +95,7 @@ bool TcpSession::connect_next() {
       int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
       net::set_port(addr, static_cast<uint16_t>(port));
     }
-    server_->counters.cur_sess.fetch_add(1, std::memory_order_relaxed);
-    server_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
-    counted_on_server_ = true;
+    counted_on_server_ = true;   // pick() took the slot
   }
   connect_start_ = w_.loop().now();
   int err = 0;
@@ -231,7 +233,7 @@ void TcpSession::finish() {
   if (closed_) return;
   closed_ = true;
   timer_.disarm();
-  if (counted_on_server_ && server_) server_->counters.cur_sess.fetch_sub(1, std::memory_order_relaxed);
+  if (counted_on_server_ && server_) be_->release(*server_);
   counted_on_server_ = false;
   core::IntrusiveList<Session, SessionTag>::remove(*this);
   w_.session_closed();

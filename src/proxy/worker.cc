@@ -222,6 +222,12 @@ bool Worker::accepting_allowed(Frontend& fe) const {
 
 void Worker::add_session(Session& s) { sessions_.push_back(s); }
 
+void Worker::grant(uint64_t id) {
+  auto it = waiting_.find(id);
+  if (it != waiting_.end()) it->second->on_slot_granted();
+  // else: the session ended meanwhile; it gave the slot back when it left the queue.
+}
+
 void Worker::session_closed() {
   // Counters are decremented here for every session kind.
   // Accepting resumes from the idle hook if a listener had pending connections.

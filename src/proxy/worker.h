@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/buffer.h"
@@ -42,6 +43,8 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   virtual void soft_stop() = 0;
   // `show sess` line.
   virtual std::string describe() const = 0;
+  // A queued request of this session was granted a server slot.
+  virtual void on_slot_granted() {}
   uint64_t start_ms() const { return start_ms_; }
   // The local address the client connected to, fetched on first use (one syscall saved per
   // connection when nothing needs it).
@@ -126,6 +129,11 @@ class Worker {
 
   // Sessions
   void add_session(Session& s);
+  // Sessions waiting in a queue, found by id when a slot is granted (the grant is posted
+  // from another thread and the session may be gone by then).
+  void add_waiting(uint64_t id, Session& s) { waiting_[id] = &s; }
+  void remove_waiting(uint64_t id) { waiting_.erase(id); }
+  void grant(uint64_t id);
   void session_closed();   // a slot freed: maybe resume accepting
   core::IntrusiveList<Session, SessionTag>& sessions() { return sessions_; }
 
@@ -149,6 +157,7 @@ class Worker {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::deque<core::IntrusiveList<ServerConn, IdleTag>> idle_;   // by server index
   core::IntrusiveList<Session, SessionTag> sessions_;
+  std::unordered_map<uint64_t, Session*> waiting_;
   core::Timer housekeeping_timer_;
   std::thread thread_;
   bool soft_stopping_ = false;

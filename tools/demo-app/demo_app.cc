@@ -69,6 +69,8 @@ struct State {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> health_requests{0};
   std::atomic<int64_t> active_connections{0};
+  std::atomic<int64_t> in_flight{0};       // requests being handled right now
+  std::atomic<int64_t> max_in_flight{0};   // the most ever handled at once
 
   std::mutex sessions_mu;
   std::unordered_map<std::string, uint64_t> sessions;  // id -> visits
@@ -534,6 +536,7 @@ Response handle_control(State& st, const Request& req) {
     r.body = "{\"name\":\"" + json_escape(st.opt.name) + "\",\"requests\":" + std::to_string(st.requests.load()) +
              ",\"health_requests\":" + std::to_string(st.health_requests.load()) +
              ",\"active_connections\":" + std::to_string(st.active_connections.load() - 1) +
+             ",\"max_in_flight\":" + std::to_string(st.max_in_flight.load()) +
              ",\"sessions\":" + std::to_string(sessions) + ",\"health_status\":" +
              std::to_string(st.health_status.load()) + ",\"running\":" + (st.running_file ? "true" : "false") +
              "}\n";
@@ -693,7 +696,11 @@ void serve_connection(State& st, int fd, bool on_check_port) {
       }
       bool keep_alive = req.minor == 1 ? !req.header_has_token("connection", "close")
                                        : req.header_has_token("connection", "keep-alive");
+      int64_t now_in = ++st.in_flight;
+      for (int64_t m = st.max_in_flight.load(); now_in > m && !st.max_in_flight.compare_exchange_weak(m, now_in);) {
+      }
       Response r = handle(st, req);
+      --st.in_flight;
       if (r.close) keep_alive = false;
       if (!st.opt.quiet)
         std::fprintf(stderr, "%s: %s %s -> %d\n", st.opt.name.c_str(), req.method.c_str(), req.target.c_str(),
