@@ -63,6 +63,16 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out.append("\r\n");
 }
 
+std::string to_base32(uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuv";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[v % 32]);
+    v /= 32;
+  } while (v != 0);
+  return out;
+}
+
 bool cidr_match(const sockaddr_storage& a, const config::Cidr& c) {
   if (a.ss_family == AF_INET && c.net.ss_family == AF_INET) {
     uint32_t x = ntohl(reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr);
@@ -450,9 +460,13 @@ bool HttpSession::write_server() {
 
 // ---- request ------------------------------------------------------------------------
 
+// The persistence cookie's server value in the request, or empty. With maxidle/maxlife the
+// inserted value carries two dates (`SRV|last-seen|first-seen`, seconds in base 32, as
+// haproxy does): a cookie idle or old beyond them is ignored, and its flag says why.
 std::string_view HttpSession::persistence_cookie_value() {
   const auto& ck = be_->config().cookie;
   if (!ck) return {};
+  cookie_first_s_ = 0;
   for (int i = req_.find("cookie"); i >= 0; i = req_.find("cookie", i + 1)) {
     auto v = http::find_cookie(req_.headers[static_cast<size_t>(i)].value, ck->name);
     if (!v) continue;
@@ -461,6 +475,25 @@ std::string_view HttpSession::persistence_cookie_value() {
       auto tilde = val.find('~');
       if (tilde == std::string_view::npos) return {};
       return val.substr(0, tilde);
+    }
+    if (auto bar = val.find('|'); bar != std::string_view::npos && (ck->maxidle || ck->maxlife)) {
+      std::string_view dates = val.substr(bar + 1);
+      auto bar2 = dates.find('|');
+      uint64_t last = std::strtoull(std::string(dates.substr(0, bar2)).c_str(), nullptr, 32);
+      uint64_t first = bar2 == std::string_view::npos
+                           ? last : std::strtoull(std::string(dates.substr(bar2 + 1)).c_str(), nullptr, 32);
+      uint64_t now_s = static_cast<uint64_t>(core::wall_seconds());
+      if (ck->maxidle && now_s > last + static_cast<uint64_t>(ck->maxidle->count()) / 1000) {
+        cookie_expired_ = 'E';
+        return {};
+      }
+      if (ck->maxlife && now_s > first + static_cast<uint64_t>(ck->maxlife->count()) / 1000) {
+        cookie_expired_ = 'O';
+        return {};
+      }
+      cookie_first_s_ = first;
+      cookie_last_s_ = last;
+      return val.substr(0, bar);
     }
     return val;
   }
@@ -560,6 +593,7 @@ bool HttpSession::on_request_head() {
   }
   if (req_.upgrade || req_.method == http::Method::Connect) server_keepalive_ = false;
 
+  cookie_expired_ = 0;
   cookie_value_ = std::string(persistence_cookie_value());
   retries_left_ = be_->config().retries;
   tried_.clear();
@@ -711,7 +745,8 @@ bool HttpSession::connect_server() {
   // Insert a cookie when the client did not present a valid one for this server.
   const auto& ck = bcfg.cookie;
   if (ck) {
-    if (cookie_value_.empty()) ck_req_ = 'N';
+    if (cookie_expired_) ck_req_ = cookie_expired_;
+    else if (cookie_value_.empty()) ck_req_ = 'N';
     else if (pick_by_cookie_) ck_req_ = server_ != nullptr && server_->usable_for_persistence() ? 'V' : 'D';
     else ck_req_ = 'I';
     ck_rsp_ = 'N';
@@ -721,6 +756,11 @@ bool HttpSession::connect_server() {
     bool valid = !cookie_value_.empty() && cookie_value_ == server_->cookie();
     bool post_ok = !ck->postonly || req_.method == http::Method::Post;
     set_cookie_ = !valid && post_ok && !server_->cookie().empty();
+    // maxidle: refresh the last-seen date once a quarter of the idle time has passed.
+    if (valid && ck->maxidle && cookie_last_s_ != 0) {
+      uint64_t now_s = static_cast<uint64_t>(core::wall_seconds());
+      if (now_s >= cookie_last_s_ + static_cast<uint64_t>(ck->maxidle->count()) / 4000) set_cookie_ = true;
+    }
   }
 
   set_state(TxState::Connecting);
@@ -899,8 +939,22 @@ void HttpSession::build_response_head() {
     }
     append_header(rsp_out_, h.name, h.value);
   }
+  if (set_cookie_ && ck->preserve) {
+    // preserve: a server that sets the cookie itself (e.g. to end the session) wins.
+    for (const auto& h : rsp_.headers) {
+      if (!ieq(h.name, "set-cookie")) continue;
+      auto sc = http::parse_set_cookie(h.value);
+      if (sc && sc->name == ck->name) set_cookie_ = false;
+    }
+  }
   if (set_cookie_) {
-    std::string v = ck->name + "=" + server_->cookie() + "; path=/";
+    std::string v = ck->name + "=" + server_->cookie();
+    if (ck->maxidle || ck->maxlife) {
+      uint64_t now_s = static_cast<uint64_t>(core::wall_seconds());
+      uint64_t first = cookie_first_s_ && cookie_value_ == server_->cookie() ? cookie_first_s_ : now_s;
+      v += "|" + to_base32(now_s) + "|" + to_base32(first);
+    }
+    v += "; path=/";
     for (auto& d : ck->domains) v += "; domain=" + d;
     if (ck->httponly) v += "; HttpOnly";
     if (ck->secure) v += "; Secure";

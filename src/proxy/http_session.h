@@ -122,6 +122,8 @@ class HttpSession final : public Session, public core::IoHandler {
   core::Timer timer_;
   uint16_t status_ = 0;
   std::string cookie_value_;               // persistence cookie value seen in the request
+  char cookie_expired_ = 0;                // 'E' (maxidle) or 'O' (maxlife) when ignored
+  uint64_t cookie_first_s_ = 0, cookie_last_s_ = 0;
   // access-log bookkeeping for the current transaction
   bool tx_open_ = false;                   // request bytes seen and not logged yet
   char ck_req_ = '-', ck_rsp_ = '-';       // cookie persistence flags (3rd/4th term chars)

@@ -428,3 +428,48 @@ listen webfarm 127.0.0.1:{{bind}}
 """)
     lb.cli("set server webfarm/webA state maint")
     assert Counter(http_request(lb.port).served_by for _ in range(6)) == {"bkp1": 3, "bkp2": 3}
+
+
+# ---- cookie dates and preserve ------------------------------------------------------------
+
+def _b32(v: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuv"
+    out = ""
+    while True:
+        out = digits[v % 32] + out
+        v //= 32
+        if v == 0:
+            return out
+
+
+def test_cookie_maxidle_and_maxlife(farm, sluice):
+    apps = farm(2)
+    lb = sluice(farm_cfg(apps, "mode http\nbalance roundrobin\ncookie SERVERID insert indirect maxidle 60s maxlife 1h"))
+    r = http_request(lb.port)
+    value = r.cookies()["SERVERID"]
+    srv, last, first = value.split("|")
+    assert srv == r.served_by[-1]
+    now = int(time.time())
+    assert abs(int(last, 32) - now) <= 2 and last == first
+    # a recent cookie is honoured
+    fresh = f"{srv}|{_b32(now - 5)}|{_b32(now - 100)}"
+    for _ in range(4):
+        assert http_request(lb.port, headers={"Cookie": f"SERVERID={fresh}"}).served_by == r.served_by
+    # idle for longer than maxidle: ignored, the client is balanced and gets a new cookie
+    idle = f"{srv}|{_b32(now - 600)}|{_b32(now - 700)}"
+    got = {http_request(lb.port, headers={"Cookie": f"SERVERID={idle}"}).served_by for _ in range(4)}
+    assert got == {a.name for a in apps}
+    # older than maxlife: ignored too
+    old = f"{srv}|{_b32(now - 5)}|{_b32(now - 7200)}"
+    r2 = http_request(lb.port, headers={"Cookie": f"SERVERID={old}"})
+    assert "SERVERID" in r2.cookies()
+
+
+def test_cookie_preserve_lets_the_server_set_it(farm, sluice):
+    apps = farm(1)
+    lb = sluice(farm_cfg(apps, "mode http\ncookie SERVERID insert preserve"))
+    r = http_request(lb.port, path="/setcookie?name=SERVERID&value=gone")
+    assert r.header_all("Set-Cookie") == [v for v in r.header_all("Set-Cookie") if "SERVERID=gone" in v or not v.startswith("SERVERID")]
+    assert any(v.startswith("SERVERID=gone") for v in r.header_all("Set-Cookie"))
+    assert not any(v.startswith("SERVERID=A") for v in r.header_all("Set-Cookie"))
+    assert any(v.startswith("SERVERID=A") for v in http_request(lb.port).header_all("Set-Cookie"))
