@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "admin/commands.h"
+#include "app/handover.h"
 #include "core/log.h"
 #include "net/socket.h"
 
@@ -36,11 +37,15 @@ State& state() {
 
 class Conn final : public core::IoHandler, public core::Deletable {
  public:
-  Conn(int fd, Level level)
-      : fd_(fd), ctx_{*state().rt, *state().loop, level, 0}, idle_([this] { close(); }) {
+  // `expose_fd`: the socket has `expose-fd listeners` (`_getsocks` allowed). `master`: the
+  // master's channel to this worker: prompt mode, no idle timeout, not counted in maxconn.
+  Conn(int fd, Level level, bool expose_fd, bool master = false)
+      : fd_(fd), ctx_{*state().rt, *state().loop, level, 0}, idle_([this] { close(); }),
+        expose_fd_(expose_fd), master_(master) {
     alive_ = std::make_shared<bool>(true);
+    prompt_ = master;
     state().loop->add(fd_, EPOLLIN | EPOLLRDHUP, this, true);
-    state().conns.push_back(this);
+    if (!master_) state().conns.push_back(this);
     arm_idle();
   }
   ~Conn() override = default;
@@ -67,7 +72,7 @@ class Conn final : public core::IoHandler, public core::Deletable {
 
  private:
   void arm_idle() {
-    if (state().timeout_ms) idle_.arm(*state().loop, state().loop->now() + state().timeout_ms);
+    if (state().timeout_ms && !master_) idle_.arm(*state().loop, state().loop->now() + state().timeout_ms);
   }
 
   void read_some() {
@@ -151,6 +156,7 @@ class Conn final : public core::IoHandler, public core::Deletable {
       else out_ += "Permission denied\n\n";
       return;
     }
+    if (w.size() == 1 && w[0] == "_getsocks") return getsocks();
     if (w.size() == 3 && w[0] == "show" && w[1] == "cli" && w[2] == "level") {
       out_ += std::string(to_string(ctx_.level)) + "\n\n";
       return;
@@ -160,7 +166,8 @@ class Conn final : public core::IoHandler, public core::Deletable {
     idle_.disarm();
     std::weak_ptr<bool> alive = alive_;
     dispatch(ctx_, w, [this, alive](std::string text) {
-      if (alive.expired() || !*alive.lock()) return;
+      auto live = alive.lock();
+      if (!live || !*live) return;
       out_ += text;
       out_ += "\n";
       pending_ = false;
@@ -168,6 +175,21 @@ class Conn final : public core::IoHandler, public core::Deletable {
       if (!sync_) process();
     });
     sync_ = false;
+  }
+
+  // `_getsocks`: hands the listening sockets to a new process (app/handover.h has the
+  // protocol), then closes. Only on a socket with `expose-fd listeners` and admin level.
+  void getsocks() {
+    if (!expose_fd_ || ctx_.level != Level::Admin) {
+      out_ += "Permission denied\n\n";
+      return;
+    }
+    flush();
+    auto r = app::send_listeners(fd_, state().rt->listener_fds());
+    if (!r) core::log(core::Level::Warning, "_getsocks: {}", r.error().message);
+    queue_.clear();
+    out_.clear();
+    done_ = true;
   }
 
   void flush() {
@@ -205,11 +227,12 @@ class Conn final : public core::IoHandler, public core::Deletable {
   std::deque<Words> queue_;
   bool prompt_ = false, quit_ = false, eof_ = false, done_ = false, closed_ = false;
   bool pending_ = false, sync_ = false, line_done_ = false, want_out_ = false;
+  bool expose_fd_ = false, master_ = false;
 };
 
 class Acceptor final : public core::IoHandler {
  public:
-  Acceptor(int fd, Level level) : fd_(fd), level_(level) {
+  Acceptor(int fd, Level level, bool expose_fd) : fd_(fd), level_(level), expose_fd_(expose_fd) {
     state().loop->add(fd_, EPOLLIN, this, true);
   }
   ~Acceptor() override { state().loop->remove(fd_); }
@@ -226,13 +249,14 @@ class Acceptor final : public core::IoHandler {
         ::close(c);   // like haproxy: over `stats maxconn`, refuse
         continue;
       }
-      new Conn(c, level_);   // owns itself; freed by Conn::close()
+      new Conn(c, level_, expose_fd_);   // owns itself; freed by Conn::close()
     }
   }
 
  private:
   int fd_;
   Level level_;
+  bool expose_fd_;
 };
 
 Result<int> open_one(const config::StatsSocket& spec) {
@@ -296,7 +320,13 @@ void attach(proxy::Runtime& rt, std::vector<std::unique_ptr<proxy::Worker>>& wor
   install_waiter_hooks(*st.loop);
   st.socks = std::move(s);
   for (size_t i = 0; i < st.socks.fds.size(); ++i)
-    st.acceptors.push_back(std::make_unique<Acceptor>(st.socks.fds[i], st.socks.specs[i].level));
+    st.acceptors.push_back(std::make_unique<Acceptor>(st.socks.fds[i], st.socks.specs[i].level,
+                                                      st.socks.specs[i].expose_fd_listeners));
+}
+
+void adopt_master_channel(int fd) {
+  if (state().loop == nullptr) return;
+  new Conn(fd, Level::Admin, false, true);   // owns itself; freed by Conn::close()
 }
 
 void close_sockets() {

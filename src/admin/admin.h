@@ -19,5 +19,8 @@ struct Sockets {
 Result<Sockets> open_sockets(proxy::Runtime& rt);
 void attach(proxy::Runtime& rt, std::vector<std::unique_ptr<proxy::Worker>>& workers, Sockets& s);
 void close_sockets();
+// Serves the runtime API on `fd`, the master's end of a socketpair (master-worker mode), in
+// prompt mode with no idle timeout. Call after attach(); takes ownership of `fd`.
+void adopt_master_channel(int fd);
 
 }  // namespace sluice::admin

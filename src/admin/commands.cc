@@ -436,11 +436,11 @@ void cmd_del_server(Context& ctx, Args a, Reply reply) {
       ctx, [s](proxy::Worker& w) { w.purge_server(*s); return std::string(); },
       [b, name, reply](std::vector<std::string>) {
         std::lock_guard lk(b->mutex());
-        Server* s = b->find_server(name);
-        if (!s) return reply("No such server.\n");
-        if (s->admin_state() != AdminState::Maint || s->counters.cur_sess.load() != 0)
+        Server* srv = b->find_server(name);
+        if (!srv) return reply("No such server.\n");
+        if (srv->admin_state() != AdminState::Maint || srv->counters.cur_sess.load() != 0)
           return reply("Server is in use again, cannot remove it.\n");
-        b->remove_server_locked(*s);
+        b->remove_server_locked(*srv);
         core::log(core::Level::Notice, "Server {}/{} deleted.", b->name(), name);
         reply("Server deleted.\n");
       });

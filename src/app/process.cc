@@ -10,20 +10,55 @@
 #include <cstdio>
 #include <cstring>
 
-#include "admin/admin.h"
+#include "app/handover.h"
+#include "app/master.h"
 #include "check/check.h"
 #include "config/loader.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "log/access_log.h"
 #include "net/socket.h"
 
 namespace sluice::app {
+
+namespace {
+
+constexpr int kSignals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTOU, SIGTTIN, SIGHUP};
+constexpr uint64_t kIdleCheckMs = 20;   // soft stop: how often worker 0 looks for the others' end
+
+void write_pidfile(const std::string& path, pid_t pid) {
+  if (path.empty()) return;
+  if (FILE* f = std::fopen(path.c_str(), "w")) {
+    std::fprintf(f, "%d\n", pid);
+    std::fclose(f);
+  } else {
+    core::log(core::Level::Warning, "cannot write pid file {}: {}", path, std::strerror(errno));
+  }
+}
+
+// The stats socket of `cfg` with `expose-fd listeners` and admin level, if any: where a
+// previous process built from the same configuration hands its sockets over.
+std::string exposed_socket(const config::Config& cfg) {
+  for (const auto& s : cfg.global.stats_sockets)
+    if (s.expose_fd_listeners && s.level == config::StatsSocket::Level::Admin &&
+        s.addr.kind == config::Address::Kind::Unix)
+      return s.addr.path;
+  return {};
+}
+
+void close_all(std::map<std::string, int>& fds) {
+  for (auto& [k, fd] : fds) ::close(fd);
+  fds.clear();
+}
+
+}  // namespace
 
 class Process::SignalWatcher final : public core::IoHandler {
  public:
   SignalWatcher(Process& p, core::EventLoop& loop) : p_(p), loop_(loop) {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTOU, SIGTTIN, SIGHUP}) sigaddset(&set, s);
+    for (int s : kSignals) sigaddset(&set, s);
     fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     loop_.add(fd_, EPOLLIN, this, true);
   }
@@ -42,22 +77,42 @@ class Process::SignalWatcher final : public core::IoHandler {
   int fd_ = -1;
 };
 
-Process::Process(Options opt) : opt_(std::move(opt)) {}
-Process::~Process() = default;
-
-int Process::load_and_check() {
-  auto res = config::load_files(opt_.files);
+LoadedConfig load_config(const Options& opt) {
+  LoadedConfig out;
+  auto res = config::load_files(opt.files);
   for (const auto& d : res.diagnostics) {
-    if (d.warning && opt_.quiet) continue;
-    std::fprintf(stderr, "%s\n", d.format().c_str());
+    if (d.warning && opt.quiet) continue;
+    auto line = d.format();
+    std::fprintf(stderr, "%s\n", line.c_str());
+    out.messages += line + "\n";
   }
   if (!res.ok()) {
-    std::fprintf(stderr, "[ALERT] config : fatal errors found in configuration.\n");
-    return 1;
+    static constexpr char kFatal[] = "[ALERT] config : fatal errors found in configuration.";
+    std::fprintf(stderr, "%s\n", kFatal);
+    out.messages += std::string(kFatal) + "\n";
+    return out;
   }
-  cfg_ = std::move(res.config);
-  return 0;
+  // log-format strings are compiled now, so a bad one is a configuration error.
+  std::string bad_formats;
+  for (const auto& p : res.config->proxies)
+    for (const auto& e : log::check(p)) bad_formats += e + "\n";
+  if (!bad_formats.empty()) {
+    std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad_formats.c_str());
+    out.messages += bad_formats;
+    return out;
+  }
+  out.cfg = std::move(res.config);
+  // Keywords accepted but not implemented yet: said at -c and at every start and reload.
+  for (const auto& w : proxy::Runtime::unimplemented(*out.cfg)) {
+    if (!opt.quiet) std::fprintf(stderr, "%s\n", w.c_str());
+    out.messages += w + "\n";
+  }
+  if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
+  return out;
 }
+
+Process::Process(Options opt) : opt_(std::move(opt)) {}
+Process::~Process() = default;
 
 void Process::signal_old(int sig) {
   for (pid_t p : opt_.finish_pids) ::kill(p, sig);
@@ -67,55 +122,92 @@ void Process::signal_old(int sig) {
 int Process::run() {
   core::set_log_quiet(opt_.quiet);
   core::set_log_debug(opt_.debug);
-  if (int rc = load_and_check(); rc != 0) return rc;
+  auto loaded = load_config(opt_);
+  if (!loaded.cfg) return 1;
+  cfg_ = std::move(loaded.cfg);
   if (cfg_->global.quiet) core::set_log_quiet(true);
   if (opt_.check_only) {
     std::printf("Configuration file is valid\n");
     return 0;
   }
-  if (opt_.maxconn) cfg_->global.maxconn = *opt_.maxconn;
+  if (opt_.master_worker || cfg_->global.master_worker) {
+    Master m(opt_, std::move(*cfg_));
+    return m.run();
+  }
+  return run_standalone();
+}
+
+// -sf/-st: the new process gets the old one's listening sockets (-x, or the configuration's
+// `expose-fd listeners` socket), binds only what is new, and only then tells the old ones to
+// finish. Anything failing before that leaves the old processes serving (SIGTTIN if they
+// were paused) and exits non-zero.
+int Process::run_standalone() {
+  bool takeover = !opt_.finish_pids.empty() || !opt_.terminate_pids.empty();
+  std::map<std::string, int> inherited;
+  std::vector<ServerStateLine> state;
+  std::string from = opt_.fd_socket;
+  if (from.empty() && takeover) from = exposed_socket(*cfg_);
+  if (!from.empty()) {
+    auto got = fetch_listeners(from);
+    if (got) {
+      inherited = std::move(*got);
+      core::debug("got {} listening socket(s) from {}", inherited.size(), from);
+      // The old process's server state too (it wins over load-server-state-from-file).
+      if (auto text = cli_query(from, "show servers state")) state = parse_server_state(*text);
+    } else if (!opt_.fd_socket.empty()) {
+      std::fprintf(stderr, "[ALERT] Failed to get the sockets from the old process: %s\n", got.error().message.c_str());
+      return 1;
+    } else {
+      core::log(core::Level::Warning, "{}; binding the listeners instead", got.error().message);
+    }
+  }
+  auto files = read_state_files(*cfg_);
+  if (!files) {
+    close_all(inherited);
+    std::fprintf(stderr, "[ALERT] %s\n", files.error().message.c_str());
+    return 1;
+  }
+  // The live state of the previous process wins; the files serve when there is none.
+  if (state.empty()) state = std::move(*files);
+  apply_state_to_config(*cfg_, state);
   auto rt = proxy::Runtime::build(*cfg_);
   if (!rt) {
+    close_all(inherited);
     std::fprintf(stderr, "[ALERT] %s\n", rt.error().message.c_str());
     return 1;
   }
   rt_ = std::move(*rt);
+  for (auto& w : log::configure(cfg_->global)) core::log(core::Level::Warning, "{}", w);
 
-  // Take over: ask old processes to pause listening while we bind; on failure tell them to
-  // resume, so a bad start never takes the service down.
-  bool takeover = !opt_.finish_pids.empty() || !opt_.terminate_pids.empty();
-  if (takeover) signal_old(SIGTTOU);
+  // Old processes pause only when we must bind next to them (nothing handed over): with
+  // shared sockets they keep accepting until we serve.
+  bool paused_old = takeover && !rt_->all_inherited(inherited);
+  if (paused_old) signal_old(SIGTTOU);
+  auto give_up = [&](const std::string& msg) {
+    if (paused_old) signal_old(SIGTTIN);
+    rt_->close_listeners();
+    close_all(inherited);
+    core::log(core::Level::Alert, "{}", msg);
+    std::fprintf(stderr, "[ALERT] Startup failed: %s\n", msg.c_str());
+    return 1;
+  };
   // The runtime API first: once the service ports accept, the socket is already there.
   auto admin = admin::open_sockets(*rt_);
-  if (!admin) {
-    if (takeover) signal_old(SIGTTIN);
-    std::fprintf(stderr, "[ALERT] %s\n", admin.error().message.c_str());
-    return 1;
+  if (!admin) return give_up(admin.error().message);
+  if (auto opened = rt_->open_listeners(inherited); !opened) {
+    for (int fd : admin->fds) ::close(fd);
+    return give_up(opened.error().message);
   }
-  std::map<std::string, int> inherited;
-  auto opened = rt_->open_listeners(inherited);
-  if (!opened) {
-    core::log(core::Level::Alert, "{}", opened.error().message);
-    if (takeover) signal_old(SIGTTIN);
-    std::fprintf(stderr, "[ALERT] Startup failed: %s\n", opened.error().message.c_str());
-    return 1;
-  }
+  close_all(inherited);   // sockets the new configuration no longer binds
+  if (size_t n = apply_state_to_runtime(*rt_, state)) core::debug("server state restored for {} server(s)", n);
 
   bool daemon = opt_.daemon || cfg_->global.daemon;
   std::string pidfile = !opt_.pidfile.empty() ? opt_.pidfile : cfg_->global.pidfile;
   if (daemon) {
     pid_t child = fork();
-    if (child < 0) {
-      std::fprintf(stderr, "[ALERT] cannot fork: %s\n", std::strerror(errno));
-      return 1;
-    }
+    if (child < 0) return give_up(fmt::format("cannot fork: {}", std::strerror(errno)));
     if (child > 0) {
-      if (!pidfile.empty()) {
-        if (FILE* f = std::fopen(pidfile.c_str(), "w")) {
-          std::fprintf(f, "%d\n", child);
-          std::fclose(f);
-        }
-      }
+      write_pidfile(pidfile, child);
       return 0;
     }
     setsid();
@@ -126,43 +218,81 @@ int Process::run() {
       if (!opt_.debug) dup2(devnull, 2);
       if (devnull > 2) ::close(devnull);
     }
-  } else if (!pidfile.empty()) {
-    if (FILE* f = std::fopen(pidfile.c_str(), "w")) {
-      std::fprintf(f, "%d\n", getpid());
-      std::fclose(f);
-    } else {
-      core::log(core::Level::Warning, "cannot write pid file {}: {}", pidfile, std::strerror(errno));
-    }
+  } else {
+    write_pidfile(pidfile, getpid());
   }
+  // Old processes: finish (-sf: soft stop) or terminate (-st), once our loop runs.
+  return serve(*admin, daemon ? std::string() : pidfile, [this] {
+    for (pid_t p : opt_.finish_pids) ::kill(p, SIGUSR1);
+    for (pid_t p : opt_.terminate_pids) ::kill(p, SIGTERM);
+  });
+}
 
-  // Old processes: finish (-sf: soft stop) or terminate (-st).
-  for (pid_t p : opt_.finish_pids) ::kill(p, SIGUSR1);
-  for (pid_t p : opt_.terminate_pids) ::kill(p, SIGTERM);
+int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
+  cfg_ = std::move(cfg);
+  apply_state_to_config(*cfg_, launch.state);
+  auto report = [&](const std::string& msg) {
+    std::string line = msg + "\n";
+    if (launch.ready_fd >= 0 && ::write(launch.ready_fd, line.data(), line.size()) < 0) {
+      // the master is gone; nothing to tell
+    }
+    std::fprintf(stderr, "[ALERT] %s\n", msg.c_str());
+    return 1;
+  };
+  auto rt = proxy::Runtime::build(*cfg_);
+  if (!rt) return report(rt.error().message);
+  rt_ = std::move(*rt);
+  for (auto& w : log::configure(cfg_->global)) core::log(core::Level::Warning, "{}", w);
+  auto admin = admin::open_sockets(*rt_);
+  if (!admin) return report(admin.error().message);
+  if (auto opened = rt_->open_listeners(launch.fds); !opened) return report(opened.error().message);
+  close_all(launch.fds);
+  apply_state_to_runtime(*rt_, launch.state);
+  master_channel_ = launch.channel_fd;
+  int ready = launch.ready_fd;
+  return serve(*admin, {}, [ready] {
+    if (ready < 0) return;
+    if (::write(ready, "1\n", 2) < 0) {
+      // the master is gone; it will not wait for us
+    }
+    ::close(ready);
+  });
+}
 
+// Starts the workers and runs worker 0 on this thread until the process stops. `on_serving`
+// runs once on worker 0's loop, when the listeners are registered.
+int Process::serve(admin::Sockets& admin, const std::string& pidfile, std::function<void()> on_serving) {
   // Signals are taken by a signalfd on the first worker; block them everywhere first so
   // that threads inherit the mask.
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTOU, SIGTTIN, SIGHUP}) sigaddset(&set, s);
+  for (int s : kSignals) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
   uint32_t n = std::max<uint32_t>(1, cfg_->global.nbthread);
   for (uint32_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<proxy::Worker>(*rt_, i));
   for (auto& w : workers_) rt_->workers.push_back(w.get());
+  // Worker 0 hosts the signals, the runtime API and the hard-stop timer: it must outlive the
+  // others during a soft stop.
+  workers_[0]->set_stop_when_idle(false);
   signals_ = std::make_unique<SignalWatcher>(*this, workers_[0]->loop());
   check::start(*rt_);   // health checks, agents, slowstart: run on the workers' loops
-  admin::attach(*rt_, workers_, *admin);
+  admin::attach(*rt_, workers_, admin);
+  if (master_channel_ >= 0) admin::adopt_master_channel(master_channel_);
   core::log(core::Level::Notice, "sluice {} started: {} frontend(s), {} backend(s), {} thread(s)",
             SLUICE_VERSION, rt_->frontends().size(), rt_->backends().size(), n);
+  workers_[0]->loop().post(std::move(on_serving));
   for (uint32_t i = 1; i < n; ++i) workers_[i]->start_thread();
   workers_[0]->run();
   for (uint32_t i = 1; i < n; ++i) workers_[i]->join();
   signals_.reset();
   admin::close_sockets();
   hard_stop_timer_.reset();
+  grace_timer_.reset();
+  idle_check_timer_.reset();
   workers_.clear();
-  if (!pidfile.empty() && !daemon) {
+  if (!pidfile.empty()) {
     // Remove our pid file only if it still names us (a newer process may own it now).
     if (FILE* f = std::fopen(pidfile.c_str(), "r")) {
       int p = 0;
@@ -210,22 +340,54 @@ void Process::on_signal(int sig) {
   }
 }
 
+// SIGUSR1. With `grace`, listeners keep accepting for that long first (haproxy's meaning).
 void Process::soft_stop() {
   if (stopping_) return;
   stopping_ = true;
-  core::log(core::Level::Notice, "Soft stop: closing listeners, finishing {} session(s).",
-            rt_->cur_conns.load());
-  rt_->soft_stopping = true;
-  for_each_worker(&proxy::Worker::soft_stop);
-  rt_->close_listeners();
+  auto& loop = workers_[0]->loop();
   if (cfg_->global.hard_stop_after) {
     hard_stop_timer_ = std::make_unique<core::Timer>([this] {
       core::log(core::Level::Warning, "hard-stop-after reached: closing remaining sessions.");
       hard_stop();
     });
-    auto& loop = workers_[0]->loop();
     hard_stop_timer_->arm(loop, loop.now() + static_cast<uint64_t>(cfg_->global.hard_stop_after->count()));
   }
+  if (cfg_->global.grace && cfg_->global.grace->count() > 0) {
+    grace_timer_ = std::make_unique<core::Timer>([this] { stop_listening(); });
+    grace_timer_->arm(loop, loop.now() + static_cast<uint64_t>(cfg_->global.grace->count()));
+    return;
+  }
+  stop_listening();
+}
+
+// Every worker stops accepting and finishes its sessions; the listening sockets are closed
+// only once no worker watches them any more (another thread could otherwise poll a closed,
+// reused fd number; and the socket lives on in the process that took it over).
+void Process::stop_listening() {
+  core::log(core::Level::Notice, "Soft stop: closing listeners, finishing {} session(s).",
+            rt_->cur_conns.load());
+  rt_->soft_stopping = true;
+  auto left = std::make_shared<std::atomic<size_t>>(workers_.size());
+  core::EventLoop* loop0 = &workers_[0]->loop();
+  proxy::Runtime* rt = rt_.get();
+  for (auto& w : workers_) {
+    proxy::Worker* wp = w.get();
+    auto task = [wp, left, loop0, rt] {
+      wp->soft_stop();
+      if (left->fetch_sub(1) == 1) loop0->post([rt] { rt->close_listeners(); });
+    };
+    if (wp == workers_[0].get()) task();
+    else wp->loop().post(task);
+  }
+  // Worker 0 leaves its loop when it and every other worker are done.
+  idle_check_timer_ = std::make_unique<core::Timer>([this] {
+    bool done = workers_[0]->sessions().empty();
+    for (size_t i = 1; i < workers_.size() && done; ++i) done = workers_[i]->loop().stopping();
+    auto& l0 = workers_[0]->loop();
+    if (done) l0.stop();
+    else idle_check_timer_->arm(l0, l0.now() + kIdleCheckMs);
+  });
+  idle_check_timer_->arm(*loop0, loop0->now() + kIdleCheckMs);
 }
 
 void Process::hard_stop() {

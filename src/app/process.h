@@ -1,30 +1,57 @@
-// The process: load and check the configuration, take over from old processes (-sf/-st),
-// bind, daemonize, start the workers and handle signals as haproxy does:
+// A serving process: load and check the configuration, take over from old processes
+// (-sf/-st, with the listening sockets handed over by `-x` / `expose-fd listeners`), bind,
+// daemonize, start the workers and handle signals as haproxy does:
 //   SIGTERM, SIGINT  stop at once
 //   SIGUSR1          soft stop: stop listening, finish sessions, exit (bounded by hard-stop-after)
 //   SIGTTOU/SIGTTIN  pause / resume listening (a new process is taking over / gave up)
 //   SIGHUP           dump server states to the log
+// In master-worker mode (-W) the same class runs each worker, forked by app::Master.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "admin/admin.h"
 #include "app/cli.h"
+#include "app/server_state.h"
 #include "proxy/runtime.h"
 #include "proxy/worker.h"
 
 namespace sluice::app {
 
+// The configuration read from the command line's files, with its diagnostics as text.
+struct LoadedConfig {
+  std::optional<config::Config> cfg;
+  std::string messages;   // every diagnostic, one per line (also printed on stderr)
+};
+LoadedConfig load_config(const Options& opt);
+
+// What a master hands to a worker it forks.
+struct WorkerLaunch {
+  std::map<std::string, int> fds;   // listening sockets by bind_key(); the master keeps its own
+  std::vector<ServerStateLine> state;   // the previous worker's server state
+  int ready_fd = -1;     // written "1\n" once serving, or the error text before exiting
+  int channel_fd = -1;   // runtime API channel to the master
+};
+
 class Process {
  public:
   explicit Process(Options opt);
   ~Process();
+  // Standalone (or master-worker when asked: runs app::Master). Returns the exit code.
   int run();
+  // In a child forked by the master: serve `cfg` with the master's sockets.
+  int run_worker(config::Config cfg, WorkerLaunch launch);
 
  private:
-  int load_and_check();
+  int run_standalone();
+  int serve(admin::Sockets& admin, const std::string& pidfile, std::function<void()> on_serving);
   void on_signal(int sig);
   void soft_stop();
+  void stop_listening();
   void hard_stop();
   void for_each_worker(void (proxy::Worker::*fn)());
   void signal_old(int sig);
@@ -35,7 +62,8 @@ class Process {
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   class SignalWatcher;
   std::unique_ptr<SignalWatcher> signals_;
-  std::unique_ptr<core::Timer> hard_stop_timer_;
+  std::unique_ptr<core::Timer> hard_stop_timer_, grace_timer_, idle_check_timer_;
+  int master_channel_ = -1;
   bool stopping_ = false;
 };
 

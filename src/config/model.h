@@ -197,7 +197,7 @@ struct CheckConfig {
 struct LogTarget {
   bool global = false;              // `log global`
   Address addr;                     // udp ADDR[:PORT], unix path, or stdout/stderr (kind Fd, fd 1/2)
-  std::string format = "rfc3164";   // raw | rfc3164 | rfc5424 | short | iso ...
+  std::string format = "local";     // haproxy 2.6 default; raw | rfc3164 | rfc5424 | short | iso ...
   std::string facility = "local0";
   std::string level, min_level;     // empty = all
   uint32_t max_len = 1024;

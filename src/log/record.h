@@ -35,6 +35,9 @@ struct TxRecord {
   const backend::Backend* be = nullptr;      // null when no backend was chosen
   const backend::Server* srv = nullptr;      // null when no server was chosen
   sockaddr_storage client{};
+  sockaddr_storage local{};                  // address the client connected to (%fi %fp);
+                                             // AF_UNSPEC = unknown, printed "-"
+  sockaddr_storage server_addr{};            // address connected to (%si %sp); AF_UNSPEC = none
   uint64_t accept_wall_us = 0;               // wall clock (us since epoch) of accept
   uint64_t request_wall_us = 0;              // wall clock of the start of this request
   int64_t Ti = 0, TR = -1, Tw = -1, Tc = -1, Tr = -1, Ta = -1, Tt = 0;
@@ -48,6 +51,7 @@ struct TxRecord {
            be_queue = 0;
   std::string request_line;                  // "GET /path HTTP/1.1" ("<BADREQ>" on errors)
   std::vector<std::string> req_captures, rsp_captures;  // `capture request|response header`
+  const char* service = nullptr;             // "<STATS>" / "<PROMEX>": answered by sluice itself
   bool redispatched = false;
   bool error = false;                        // counts as an error for log-separate-errors
   bool empty = false;                        // no data exchanged (dontlognull)

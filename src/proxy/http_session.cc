@@ -22,11 +22,12 @@ namespace sluice::proxy {
 
 namespace {
 
+// ASCII case-insensitive equality (header names are tokens: no locale, no libc call).
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
 
@@ -116,6 +117,10 @@ HttpSession::HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage
   req_opts_.max_headers = g.tune_http_maxhdr;
   rsp_opts_.max_headers = g.tune_http_maxhdr;
   req_opts_.accept_invalid = fe.config().accept_invalid_http_request.value_or(false);
+  // option http-buffer-request, from the frontend (or listen) or its default backend: the
+  // backend a use_backend rule picks later is not known while the body is awaited.
+  buffer_request_ = fe.config().http_buffer_request.value_or(false) ||
+                    (fe.default_backend && fe.default_backend->config().http_buffer_request.value_or(false));
   to_ = effective_timeouts(fe.config().timeouts, fe.default_backend ? fe.default_backend->config().timeouts
                                                                     : fe.config().timeouts);
   req_.headers.reserve(32);
@@ -141,6 +146,7 @@ void HttpSession::set_state(TxState s) { st_ = s; }
 
 void HttpSession::on_io(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c_readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c_hup_ = true;   // see read_client
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c_writable_ = true;
   process();
 }
@@ -167,14 +173,23 @@ bool HttpSession::step() {
   switch (st_) {
     case TxState::WaitRequest: {
       if (soft_stop_ && cin_.empty()) {
-        set_state(TxState::Closed);
-        return false;
+        // Soft stop of an idle keep-alive connection. Closing it now would race a request
+        // the client may be sending (RFC 9112 §9.6): unread data at close() makes the kernel
+        // answer with a reset. So wait a moment for one (answered with Connection: close),
+        // then close gracefully: FIN first, draining whatever still comes (lingering close).
+        if (c_eof_ || c_err_) {
+          set_state(TxState::Closed);
+          return false;
+        }
+        if (w_.loop().now() >= soft_stop_ms_ + soft_stop_linger_ms()) set_state(TxState::Closing);
+        break;
       }
       if (cin_.empty()) {
         if (c_eof_ || c_err_) set_state(TxState::Closed);
         break;
       }
-      if (req_scan_.searched == 0 && req_fwd_ == 0 && requests_ > 0 && tx_start_ms_ < last_c_io_)
+      if (req_scan_.searched == 0 && req_fwd_ == 0 && requests_ > 0 && tx_start_ms_ < last_c_io_ &&
+          !buffering_)
         tx_start_ms_ = last_c_io_;
       if (!tx_open_) {
         tx_open_ = true;
@@ -202,6 +217,18 @@ bool HttpSession::step() {
         log_tx('P', 'R');
         return true;
       }
+      if (buffer_request_ && !request_body_buffered()) {
+        // option http-buffer-request: wait (within timeout http-request) for the whole body,
+        // or a full buffer. The head is parsed again then: the buffer may move meanwhile.
+        req_scan_ = {};
+        buffering_ = true;
+        if (c_eof_ || c_err_) {
+          log_tx('C', 'D');
+          set_state(TxState::Closed);
+        }
+        break;
+      }
+      buffering_ = false;
       progress |= on_request_head();
       break;
     }
@@ -251,6 +278,7 @@ bool HttpSession::step() {
           return true;
         }
       }
+      if (st_ != TxState::Exchange) break;   // 101 / CONNECT 2xx: the Tunnel state relays now
       if (rsp_head_done_) progress |= forward_response_body();
       progress |= forward_request_body();
       progress |= write_client();
@@ -304,6 +332,13 @@ bool HttpSession::step() {
         cin_.consume(cin_.size());
       }
       break;
+    case TxState::Queued:
+      // Waiting for a server slot: only a client that goes away matters here.
+      if (c_err_) {
+        set_state(TxState::Closed);
+        return false;
+      }
+      break;
     case TxState::Closed:
       return false;
   }
@@ -329,7 +364,8 @@ bool HttpSession::read_client() {
     cin_.produce(static_cast<size_t>(n));
     bytes_in_ += static_cast<uint64_t>(n);
     last_c_io_ = w_.loop().now();
-    if (static_cast<size_t>(n) < room) c_readable_ = false;   // drained the socket (ET)
+    // Drained the socket (ET); but a FIN that came with this edge gets no edge of its own.
+    if (static_cast<size_t>(n) < room && !c_hup_) c_readable_ = false;
     return true;
   }
   if (n == 0) {
@@ -403,7 +439,11 @@ bool HttpSession::read_server() {
   if (n > 0) {
     sin_.produce(static_cast<size_t>(n));
     last_s_io_ = w_.loop().now();
-    if (static_cast<size_t>(n) < room) sc_->readable = false;
+    // A short read drained the socket, but the edge that announced these bytes may also have
+    // carried the FIN (EPOLLRDHUP), and no new edge will come for it. While more of the
+    // response is expected, read again (EAGAIN or 0) rather than miss a truncation.
+    bool want_more = st_ == TxState::Tunnel || !rsp_head_done_ || rsp_body_ != Body::Done;
+    if (static_cast<size_t>(n) < room && !want_more) sc_->readable = false;
     return true;
   }
   if (n == 0) {
@@ -500,8 +540,21 @@ std::string_view HttpSession::persistence_cookie_value() {
   return {};
 }
 
+void HttpSession::capture(bool request) {
+  auto& out = request ? req_caps_ : rsp_caps_;
+  out.clear();
+  for (const auto& c : fe_.config().captures) {
+    if (c.request != request) continue;
+    int i = request ? req_.find(c.header) : rsp_.find(c.header);
+    std::string_view v;
+    if (i >= 0) v = (request ? req_.headers : rsp_.headers)[static_cast<size_t>(i)].value;
+    out.emplace_back(v.substr(0, c.len ? c.len : v.size()));
+  }
+}
+
 bool HttpSession::on_request_head() {
   ++requests_;
+  if (!fe_.config().captures.empty()) capture(true);
   head_done_ms_ = w_.loop().now();
   connected_ms_ = rsp_head_ms_ = 0;
   queue_start_ms_ = 0;
@@ -531,26 +584,19 @@ bool HttpSession::on_request_head() {
     }
   }
   bool prometheus = false;
-  for (auto& r : fe_.http_request_rules) {
-    if (r.cond && !r.cond->eval(actx)) continue;
-    if (r.rule.action == config::HttpRule::Action::Deny) {
-      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
-      reply_error(r.rule.status ? r.rule.status : 403, "denied by http-request rule");
-      log_tx('P', 'R');
-      return true;
-    }
-    if (r.rule.action == config::HttpRule::Action::UseService) {
-      prometheus = !r.rule.args.empty() && r.rule.args[0] == "prometheus-exporter";
-      break;
-    }
-    if (r.rule.action == config::HttpRule::Action::Allow) break;
-  }
+  hdr_edits_.clear();
+  if (apply_request_rules(fe_.http_request_rules, actx, prometheus)) return true;
 
   be_ = fe_.default_backend;
   for (auto& ub : fe_.use_backends) {
     if (ub.cond.eval(actx)) {
       be_ = ub.backend;
       break;
+    }
+  }
+  if (be_ != nullptr && be_->config().kind == config::ProxyConfig::Kind::Backend) {
+    if (const auto* rules = w_.runtime().backend_rules(be_)) {
+      if (apply_request_rules(*rules, actx, prometheus)) return true;
     }
   }
   if (auto svc = stats::match(fe_, be_, req_, prometheus); svc != stats::Service::None)
@@ -598,10 +644,78 @@ bool HttpSession::on_request_head() {
   retries_left_ = be_->config().retries;
   tried_.clear();
   build_request_head();
+  prepare_pick();
+  req_line_.assign(req_.method_name).append(" ").append(req_.target);
+  req_line_.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   cin_.consume(req_.head_len);
   req_scan_ = {};
+  continue_sent_ = false;
+  // Validate the part of a chunked body that came with the head before choosing a server: a
+  // malformed body (a smuggling attempt usually arrives in one packet) is then refused with no
+  // byte reaching any server. The decoder carries on from here in forward_request_body().
+  if (req_body_ == Body::Chunked && !cin_.empty()) {
+    auto s = req_chunk_.feed(cin_.view());
+    req_fwd_ = s.consumed;
+    if (s.error) {
+      fe_.counters.req_errors.fetch_add(1, std::memory_order_relaxed);
+      reply_error(400, s.reason);
+      log_tx('P', 'R');
+      return true;
+    }
+    if (s.done) req_body_ = Body::Done;
+  }
   be_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
   return start_connect();
+}
+
+// option http-buffer-request: true once the body of the parsed request head is complete in
+// cin_ (or cin_ is full: the rest then streams, as in haproxy). A malformed chunked body also
+// counts as complete: on_request_head() rejects it. Answers Expect: 100-continue itself
+// (once), since the server will only see the request when the body is here.
+bool HttpSession::request_body_buffered() {
+  const std::string_view body = cin_.view().substr(req_.head_len);
+  bool complete = true;
+  if (req_.framing == http::Framing::ContentLength) {
+    complete = body.size() >= req_.content_length;
+  } else if (req_.framing == http::Framing::Chunked) {
+    http::ChunkedDecoder d;
+    auto st = d.feed(body);
+    complete = st.done || st.error;
+  }
+  if (complete || cin_.full()) return true;
+  if (req_.expect_continue && !continue_sent_) {
+    continue_sent_ = true;
+    rsp_out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    write_client();
+  }
+  return false;
+}
+
+// Evaluates http-request rules in order: allow stops, deny answers, use-service marks the
+// request for an internal service, header actions are recorded for build_request_head().
+// Returns true when the request was answered here.
+bool HttpSession::apply_request_rules(const std::vector<HttpRequestRule>& rules, const AclContext& actx,
+                                      bool& prometheus) {
+  using A = config::HttpRule::Action;
+  for (auto& r : rules) {
+    if (r.cond && !r.cond->eval(actx)) continue;
+    switch (r.rule.action) {
+      case A::Deny:
+        fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+        reply_error(r.rule.status ? r.rule.status : 403, "denied by http-request rule");
+        log_tx('P', 'R');
+        return true;
+      case A::UseService:
+        prometheus = !r.rule.args.empty() && r.rule.args[0] == "prometheus-exporter";
+        return false;
+      case A::Allow: return false;
+      case A::SetHeader:
+      case A::AddHeader:
+      case A::DelHeader: hdr_edits_.push_back(&r.rule); break;
+      default: break;   // reported at startup as not implemented
+    }
+  }
+  return false;
 }
 
 void HttpSession::build_request_head() {
@@ -616,12 +730,29 @@ void HttpSession::build_request_head() {
   bool has_conn_tokens = req_.find("connection") >= 0;
   bool xff_present = false;
   const auto& ff = bcfg.forwardfor.enabled ? bcfg.forwardfor : fe_.config().forwardfor;
+  using A = config::HttpRule::Action;
+  auto edited = [&](std::string_view name) {
+    for (const auto* e : hdr_edits_)
+      if ((e->action == A::DelHeader || e->action == A::SetHeader) && !e->args.empty() && ieq(e->args[0], name))
+        return true;
+    return false;
+  };
+  bool cl_sent = false;
   for (const auto& h : req_.headers) {
     if (hop_by_hop(h.name)) {
       if (req_.upgrade && ieq(h.name, "upgrade")) append_header(req_out_, h.name, h.value);
       continue;
     }
+    if (h.name.size() == 14 && ieq(h.name, "content-length")) {
+      // RFC 9110 §8.6: the parser merged identical repeats ("5, 5", two fields); the server
+      // gets one plain value, so no parser behind us can read the framing differently.
+      if (!cl_sent) append_header(req_out_, h.name, fmt::format_int(req_.content_length).c_str());
+      cl_sent = true;
+      continue;
+    }
+    if (!hdr_edits_.empty() && edited(h.name)) continue;
     if (has_conn_tokens && named_in_connection(req_.headers, h.name)) continue;
+    if (continue_sent_ && ieq(h.name, "expect")) continue;   // answered by us (http-buffer-request)
     if (ff.enabled && ieq(h.name, ff.header)) xff_present = true;
     if (ck && ieq(h.name, "cookie")) {
       // insert+indirect: our cookie is removed before the server sees it; prefix: the
@@ -653,6 +784,9 @@ void HttpSession::build_request_head() {
     if (!(ff.except && cidr_match(src_, *ff.except)))
       append_header(req_out_, ff.header, net::to_string(src_, false));
   }
+  for (const auto* e : hdr_edits_)
+    if ((e->action == A::SetHeader || e->action == A::AddHeader) && e->args.size() >= 2)
+      append_header(req_out_, e->args[0], e->args[1]);
   if (req_.upgrade) {
     req_out_.append("Connection: upgrade\r\n");
   } else if (!server_keepalive_) {
@@ -663,35 +797,44 @@ void HttpSession::build_request_head() {
   req_out_.append("\r\n");
 }
 
-bool HttpSession::start_connect() {
-  // Choose the server: persistence cookie, then the balancing algorithm.
-  std::optional<uint64_t> key;
+// Everything server selection reads from the request head, computed while the head is
+// still in the buffer: the hash key, stick-table lookups and keys, the log's request line.
+// (Retries and queue grants happen later, when those bytes may be gone.)
+void HttpSession::prepare_pick() {
+  lb_key_.reset();
   const auto& bcfg = be_->config();
   switch (bcfg.balance) {
-    case config::Balance::Source: key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_)); break;
-    case config::Balance::Uri: {
+    case config::Balance::Source: lb_key_ = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_)); break;
+    case config::Balance::Uri:
+    case config::Balance::UrlParam: {
       std::string_view u = req_.path;
       if (!bcfg.uri_whole) {
         if (auto q = u.find('?'); q != std::string_view::npos) u = u.substr(0, q);
       }
-      key = lb::hash_bytes(u);
+      lb_key_ = lb::hash_bytes(u);
       break;
     }
     case config::Balance::Hdr: {
       int i = req_.find(bcfg.balance_arg);
-      if (i >= 0) key = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value);
+      if (i >= 0) lb_key_ = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value);
       break;
     }
     default: break;
   }
-  release_server_slot();
-  if (!queue_start_ms_) queue_start_ms_ = w_.loop().now();
-  backend::Server* sticky = nullptr;
-  stick_ = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
+  stick_ = bcfg.stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
+  stick_prep_ = {};
   if (stick_ != nullptr) {
     AclContext actx{&src_, &dst(), &req_};
-    sticky = stick_->match(*be_, actx, w_.loop().now());
+    stick_prep_ = stick_->prepare(*be_, actx, w_.loop().now());
   }
+}
+
+bool HttpSession::start_connect() {
+  const auto& bcfg = be_->config();
+  std::optional<uint64_t> key = lb_key_;
+  backend::Server* sticky = stick_prep_.sticky;
+  release_server_slot();
+  if (!queue_start_ms_) queue_start_ms_ = w_.loop().now();
   auto pick = be_->pick(cookie_value_, key, tried_, &pending_, w_.loop().now(), sticky);
   pick_by_cookie_ = pick.by_cookie;
   if (pick.result == backend::PickResult::Queued) {
@@ -733,10 +876,7 @@ void HttpSession::on_slot_granted() {
 // Connects (or reuses an idle connection) to server_ / server_addr_, whose slot is held.
 bool HttpSession::connect_server() {
   const auto& bcfg = be_->config();
-  if (stick_ != nullptr && server_ != nullptr) {
-    AclContext actx{&src_, &dst(), &req_};
-    stick_->store(*server_, actx, nullptr, w_.loop().now());
-  }
+  if (stick_ != nullptr && server_ != nullptr) StickRules::commit(stick_prep_, *server_, w_.loop().now());
   if (server_ != nullptr && server_->port_from_client()) {
     uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
     int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
@@ -864,8 +1004,9 @@ bool HttpSession::on_response_head() {
   }
   rsp_head_done_ = true;
   rsp_head_ms_ = w_.loop().now();
+  if (!fe_.config().captures.empty()) capture(false);
   if (stick_ != nullptr && server_ != nullptr && stick_->has_response_rules()) {
-    AclContext actx{&src_, &dst(), &req_};
+    AclContext actx{&src_, &dst(), nullptr};   // the request head is gone by now
     stick_->store(*server_, actx, &rsp_, rsp_head_ms_);
   }
   status_ = st;
@@ -913,9 +1054,16 @@ void HttpSession::build_response_head() {
   rsp_out_.append("\r\n");
   bool has_conn_tokens = rsp_.find("connection") >= 0;
   bool has_cache_control = false;
+  bool cl_sent = false;
   for (const auto& h : rsp_.headers) {
     if (hop_by_hop(h.name)) {
       if (tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
+      continue;
+    }
+    if (h.name.size() == 14 && ieq(h.name, "content-length")) {
+      // One plain value, as for requests (build_request_head).
+      if (!cl_sent) append_header(rsp_out_, h.name, fmt::format_int(rsp_.content_length).c_str());
+      cl_sent = true;
       continue;
     }
     if (has_conn_tokens && named_in_connection(rsp_.headers, h.name)) continue;
@@ -1040,7 +1188,11 @@ bool HttpSession::forward_response_body() {
   auto s = rsp_chunk_.feed(std::string_view(sin_.data() + rsp_fwd_, avail));
   rsp_fwd_ += s.consumed;
   if (s.error) {
+    // The head is already on its way: the client only sees the connection close (never the
+    // malformed bytes; the valid chunks still buffered are dropped with them).
+    core::debug("session {}: bad chunked response body: {}", id_, s.reason);
     if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
     client_keepalive_ = false;
     close_server(false);
     rsp_body_ = Body::Done;
@@ -1124,6 +1276,7 @@ void HttpSession::close_server(bool reusable) {
   c->owner = nullptr;
   if (reusable && c->server != nullptr) {
     ++c->requests;
+    c->readable = false;   // read_server may have left it set; an idle conn waits for an event
     w_.park(c);
   } else {
     w_.close_conn(c);
@@ -1170,6 +1323,7 @@ bool HttpSession::serve_service(stats::Service svc) {
     return false;
   }
   fe_.counters.intercepted.fetch_add(1, std::memory_order_relaxed);
+  service_ = svc == stats::Service::Prometheus ? "<PROMEX>" : "<STATS>";
   bool admin = false;
   if (fe_.stats_admin) {
     AclContext actx{&src_, &dst(), &req_};
@@ -1198,9 +1352,18 @@ void HttpSession::log_tx(char who, char phase) {
   r.be = be_;
   r.srv = server_;
   r.client = src_;
-  uint64_t wall_us = static_cast<uint64_t>(core::wall_seconds()) * 1000000u;
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t wall_us = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   r.accept_wall_us = wall_us - (now - start_ms_) * 1000u;
   r.request_wall_us = wall_us - (now - tx_start_ms_) * 1000u;
+  r.local = dst();
+  if (server_ != nullptr || connect_start_ms_ != 0) r.server_addr = server_addr_;
+  r.service = service_;
+  r.req_captures = std::move(req_caps_);
+  r.rsp_captures = std::move(rsp_caps_);
+  req_caps_.clear();
+  rsp_caps_.clear();
   r.TR = head_done_ms_ >= tx_start_ms_ && requests_ > 0 && st_ != TxState::WaitRequest
              ? static_cast<int64_t>(head_done_ms_ - tx_start_ms_) : -1;
   if (phase == 'R') r.TR = -1;
@@ -1219,20 +1382,34 @@ void HttpSession::log_tx(char who, char phase) {
   auto& rt = w_.runtime();
   r.actconn = rt.cur_conns.load(std::memory_order_relaxed);
   r.feconn = fe_.counters.cur_conns.load(std::memory_order_relaxed);
-  r.beconn = be_ ? be_->counters.cur_sess.load(std::memory_order_relaxed) : 0;
-  r.srv_conn = server_ ? server_->counters.cur_sess.load(std::memory_order_relaxed) : 0;
+  // Counts as after this exchange released its slot (as haproxy reports them).
+  uint32_t mine = counted_on_server_ ? 1 : 0;
+  r.beconn = be_ ? be_->counters.cur_sess.load(std::memory_order_relaxed) - (be_ && mine ? mine : 0) : 0;
+  r.srv_conn = server_ ? server_->counters.cur_sess.load(std::memory_order_relaxed) - mine : 0;
+  r.srv_queue = server_ ? server_->queue_len.load(std::memory_order_relaxed) : 0;
+  r.be_queue = be_ ? be_->queue_len() : 0;
   r.retries = tx_retries_;
   r.redispatched = redispatched_;
-  if (requests_ > 0 && phase != 'R') {
-    r.request_line.reserve(req_.method_name.size() + req_.target.size() + 10);
-    r.request_line.append(req_.method_name).append(" ").append(req_.target);
-    r.request_line.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+  if (requests_ > 0 && phase != 'R' && !req_line_.empty()) {
+    r.request_line = req_line_;
   } else {
     r.request_line = "<BADREQ>";
   }
   r.error = who != '-' || status_ >= 500;
   r.empty = r.bytes_in == 0 && phase == 'R';
+  // Byte counters for stats (per exchange, so the data path touches no shared cache line).
+  fe_.counters.bytes_in.fetch_add(r.bytes_in, std::memory_order_relaxed);
+  fe_.counters.bytes_out.fetch_add(r.bytes_out, std::memory_order_relaxed);
+  if (be_ != nullptr) {
+    be_->counters.bytes_in.fetch_add(r.bytes_in, std::memory_order_relaxed);
+    be_->counters.bytes_out.fetch_add(r.bytes_out, std::memory_order_relaxed);
+  }
+  if (server_ != nullptr) {
+    server_->counters.bytes_in.fetch_add(r.bytes_in, std::memory_order_relaxed);
+    server_->counters.bytes_out.fetch_add(r.bytes_out, std::memory_order_relaxed);
+  }
   log::emit(r);
+  service_ = nullptr;
 }
 
 // ---- timers ---------------------------------------------------------------------------
@@ -1244,7 +1421,8 @@ void HttpSession::update_timer() {
   };
   switch (st_) {
     case TxState::WaitRequest:
-      if (cin_.empty() && requests_ > 0) consider(last_c_io_ + to_.http_keep_alive);
+      if (soft_stop_ && cin_.empty()) consider(soft_stop_ms_ + soft_stop_linger_ms());
+      else if (cin_.empty() && requests_ > 0) consider(last_c_io_ + to_.http_keep_alive);
       else consider(tx_start_ms_ + to_.http_request);
       break;
     case TxState::Connecting: consider(connect_start_ms_ + to_.connect); break;
@@ -1267,13 +1445,23 @@ void HttpSession::update_timer() {
 void HttpSession::on_timeout() {
   switch (st_) {
     case TxState::WaitRequest:
+      if (soft_stop_ && cin_.empty()) {   // idle linger of a soft stop is over: close gracefully
+        process();
+        return;
+      }
       if (!cin_.empty() || requests_ == 0) {
-        if (!cin_.empty()) {
-          reply_error(408, "timeout http-request");
-          log_tx('c', 'R');
-          process();
-          return;
+        // RFC 9110 §15.5.9. A connection that never sent a byte gets its 408 too, as in
+        // haproxy 2.6 (checked against it; its `option http-ignore-probes` is not supported).
+        // An idle keep-alive connection (timeout http-keep-alive) is closed silently below.
+        if (!tx_open_) {
+          tx_open_ = true;
+          tx_bytes_in_start_ = bytes_in_;
+          tx_bytes_out_start_ = bytes_out_;
         }
+        reply_error(408, buffering_ ? "timeout http-request (body)" : "timeout http-request");
+        log_tx('c', buffering_ ? 'D' : 'R');
+        process();
+        return;
       }
       set_state(TxState::Closed);
       break;
@@ -1298,6 +1486,16 @@ void HttpSession::on_timeout() {
         process();
         return;
       }
+      if (req_body_ != Body::Done && !rsp_started_ && rsp_out_.empty() &&
+          w_.loop().now() >= last_c_io_ + to_.client) {
+        // timeout client while the request body uploads, nothing answered yet: RFC 9110
+        // §15.5.9 says 408. The server only ever saw a valid but incomplete request.
+        close_server(false);
+        reply_error(408, "timeout client during the request body");
+        log_tx('c', 'D');
+        process();
+        return;
+      }
       close_server(false);
       set_state(TxState::Closed);
       break;
@@ -1311,6 +1509,13 @@ void HttpSession::on_timeout() {
 void HttpSession::finish() {
   if (closed_) return;
   leave_queue();
+  if (!tx_open_ && requests_ == 0 && bytes_in_ == 0) {
+    // A connection that never sent a byte: logged as haproxy does (CR, <BADREQ>), which
+    // `option dontlognull` suppresses.
+    tx_open_ = true;
+    status_ = 400;
+    log_tx('C', 'R');
+  }
   if (tx_open_) {
     // The session ends in the middle of an exchange: say who ended it, and when.
     char who = c_err_ || c_eof_ ? 'C' : (sc_ != nullptr && sc_->eof) ? 'S' : 'K';
@@ -1338,10 +1543,15 @@ void HttpSession::kill(const char* why) {
 
 void HttpSession::soft_stop() {
   soft_stop_ = true;
+  soft_stop_ms_ = w_.loop().now();
   if (st_ == TxState::WaitRequest && cin_.empty()) {
-    set_state(TxState::Closed);
-    finish();
+    c_readable_ = true;   // a request may already wait in the socket: read it first
+    process();
   }
+}
+
+uint64_t HttpSession::soft_stop_linger_ms() const {
+  return std::min<uint64_t>(to_.http_keep_alive, kSoftStopIdleLingerMs);
 }
 
 std::string HttpSession::describe() const {

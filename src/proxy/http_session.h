@@ -56,6 +56,7 @@ class HttpSession final : public Session, public core::IoHandler {
   bool read_server();
   bool write_server();
   bool on_request_head();
+  void prepare_pick();
   bool start_connect();
   bool connect_server();
   void leave_queue();
@@ -63,6 +64,7 @@ class HttpSession final : public Session, public core::IoHandler {
   void on_connect_error(int err, bool timeout);
   bool on_response_head();
   bool forward_request_body();
+  bool request_body_buffered();
   bool forward_response_body();
   bool end_transaction();
   void reply_error(uint16_t status, const char* reason);
@@ -78,9 +80,11 @@ class HttpSession final : public Session, public core::IoHandler {
   std::string_view persistence_cookie_value();
   void count_status(uint16_t status);
   bool serve_service(stats::Service svc);
+  bool apply_request_rules(const std::vector<HttpRequestRule>& rules, const AclContext& actx, bool& prometheus);
   // Access log of the current transaction, once. `who`/`phase` are haproxy's first two
   // termination-state characters ('-' when the exchange ended normally).
   void log_tx(char who, char phase);
+  void capture(bool request);   // `capture request|response header`
 
   http::ParseOptions req_opts_, rsp_opts_;
   EffectiveTimeouts to_{};
@@ -96,9 +100,18 @@ class HttpSession final : public Session, public core::IoHandler {
   size_t req_fwd_ = 0, rsp_fwd_ = 0;        // validated body bytes at the front of cin_/sin_
   TxState st_ = TxState::WaitRequest;
   bool c_readable_ = true, c_writable_ = true, c_eof_ = false, c_err_ = false;
+  bool c_hup_ = false;                      // the client's FIN/RST was signalled (EPOLLRDHUP)
+  bool buffer_request_ = false;             // option http-buffer-request
+  bool buffering_ = false;                  // waiting for the body (http-buffer-request)
+  bool continue_sent_ = false;              // we answered Expect: 100-continue ourselves
   bool client_keepalive_ = true, server_keepalive_ = true;
   bool rsp_head_done_ = false, rsp_started_ = false;
   bool soft_stop_ = false;
+  uint64_t soft_stop_ms_ = 0;   // when soft_stop() came: bounds the idle linger
+  // How long an idle keep-alive connection of a soft-stopping process waits for one more
+  // request before closing: min(timeout http-keep-alive, 1 s).
+  uint64_t soft_stop_linger_ms() const;
+  static constexpr uint64_t kSoftStopIdleLingerMs = 1000;
   bool lingering_ = false;
   bool set_cookie_ = false;                // insert our persistence cookie in the response
   bool first_request_ = true;
@@ -118,6 +131,10 @@ class HttpSession final : public Session, public core::IoHandler {
   uint64_t queue_start_ms_ = 0;
   bool pick_by_cookie_ = false;
   const StickRules* stick_ = nullptr;       // the backend's stick rules, if any
+  StickRules::Prepared stick_prep_;
+  std::optional<uint64_t> lb_key_;          // hash key for balance source/uri/hdr
+  std::string req_line_;                    // "METHOD target HTTP/1.x", for the log
+  std::vector<const config::HttpRule*> hdr_edits_;   // http-request set/add/del-header to apply
   ServerConn* sc_ = nullptr;
   core::Timer timer_;
   uint16_t status_ = 0;
@@ -131,6 +148,8 @@ class HttpSession final : public Session, public core::IoHandler {
   uint64_t tx_bytes_out_start_ = 0, tx_bytes_in_start_ = 0;
   uint32_t tx_retries_ = 0;
   bool redispatched_ = false;
+  const char* service_ = nullptr;          // "<STATS>" / "<PROMEX>" when sluice answered itself
+  std::vector<std::string> req_caps_, rsp_caps_;
 };
 
 }  // namespace sluice::proxy

@@ -101,6 +101,22 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
       f->error_pages[status] = std::move(*page);
     }
   }
+  for (auto& b : rt->backends_) {
+    const auto& p = b->config();
+    if (p.kind != config::ProxyConfig::Kind::Backend) continue;   // listen: compiled on its frontend
+    std::vector<HttpRequestRule> rules;
+    for (const auto& hr : p.http_rules) {
+      if (hr.response) continue;
+      HttpRequestRule r{hr, std::nullopt};
+      if (hr.cond) {
+        auto c = Condition::compile(*hr.cond, p.acls);
+        if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
+        r.cond = std::move(*c);
+      }
+      rules.push_back(std::move(r));
+    }
+    if (!rules.empty()) rt->backend_rules_.emplace(b.get(), std::move(rules));
+  }
   for (const auto& p : rt->cfg_.proxies)
     if (p.stick_table) rt->tables_.push_back(std::make_unique<backend::StickTable>(p.name, *p.stick_table));
   for (auto& b : rt->backends_) {
@@ -113,7 +129,32 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   return rt;
 }
 
-Result<void> Runtime::open_listeners(const std::map<std::string, int>& inherited) {
+std::string bind_key(const config::Address& addr) {
+  switch (addr.kind) {
+    case config::Address::Kind::Unix: return "unix@" + addr.path;
+    case config::Address::Kind::Inet: return net::to_string(addr.sa, true);
+    default: return {};
+  }
+}
+
+bool Runtime::all_inherited(const std::map<std::string, int>& inherited) const {
+  for (const auto& f : frontends_)
+    for (const auto& bind : f->config().binds)
+      if (bind.addr.kind != config::Address::Kind::Fd && !inherited.contains(bind_key(bind.addr))) return false;
+  return true;
+}
+
+std::vector<std::pair<std::string, int>> Runtime::listener_fds() const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& l : listeners_) {
+    if (l.fd < 0 || l.bind.addr.kind == config::Address::Kind::Fd) continue;
+    auto key = bind_key(l.bind.addr);
+    if (!key.empty()) out.emplace_back(std::move(key), l.fd);
+  }
+  return out;
+}
+
+Result<void> Runtime::open_listeners(std::map<std::string, int>& inherited) {
   for (auto& f : frontends_) {
     for (const auto& bind : f->config().binds) {
       ListenerSpec spec;
@@ -122,8 +163,9 @@ Result<void> Runtime::open_listeners(const std::map<std::string, int>& inherited
       spec.description = bind.addr.text;
       if (bind.addr.kind == config::Address::Kind::Fd) {
         spec.fd = bind.addr.fd;
-      } else if (auto it = inherited.find(bind.addr.text); it != inherited.end()) {
+      } else if (auto it = inherited.find(bind_key(bind.addr)); it != inherited.end()) {
         spec.fd = it->second;
+        inherited.erase(it);
       } else if (bind.addr.kind == config::Address::Kind::Unix) {
         auto fd = net::listen_unix(bind.addr.path, static_cast<int>(bind.backlog.value_or(1024)), bind.mode);
         if (!fd) return fail(fmt::format("{}:{}: proxy '{}': {}", bind.loc.file, bind.loc.line, f->name(), fd.error().message));
@@ -153,6 +195,43 @@ void Runtime::close_listeners() {
     if (l.fd >= 0) ::close(l.fd);
     l.fd = -1;
   }
+}
+
+std::vector<std::string> Runtime::unimplemented(const config::Config& cfg) {
+  std::vector<std::string> out;
+  auto warn = [&](const config::SourceLoc& loc, const std::string& what) {
+    out.push_back(fmt::format("{}:{}: warning: {} is accepted but not implemented by sluice yet: it has no effect",
+                              loc.file, loc.line, what));
+  };
+  using A = config::HttpRule::Action;
+  for (const auto& p : cfg.proxies) {
+    for (const auto& b : p.binds) {
+      if (b.ssl || !b.crt.empty()) warn(b.loc, "'bind ... ssl crt' (TLS termination)");
+      if (b.accept_proxy) warn(b.loc, "'bind ... accept-proxy'");
+    }
+    for (const auto& sv : p.servers) {
+      if (sv.ssl) warn(sv.loc, fmt::format("server '{}': 'ssl' (TLS to servers)", sv.name));
+      if (sv.send_proxy || sv.send_proxy_v2) warn(sv.loc, fmt::format("server '{}': 'send-proxy'", sv.name));
+      if (sv.check_ssl || sv.check_send_proxy) warn(sv.loc, fmt::format("server '{}': 'check-ssl'/'check-send-proxy'", sv.name));
+      if (!sv.track.empty()) warn(sv.loc, fmt::format("server '{}': 'track'", sv.name));
+      if (!sv.redir.empty()) warn(sv.loc, fmt::format("server '{}': 'redir'", sv.name));
+    }
+    for (const auto& r : p.http_rules) {
+      bool ok = !r.response && (r.action == A::Allow || r.action == A::Deny || r.action == A::UseService ||
+                                r.action == A::SetHeader || r.action == A::AddHeader || r.action == A::DelHeader);
+      if (r.action == A::UseService && (r.args.empty() || r.args[0] != "prometheus-exporter")) ok = false;
+      for (const auto& a : r.args)
+        if (a.find("%[") != std::string::npos) ok = false;
+      static constexpr const char* kNames[] = {"allow", "deny", "use-service", "set-header", "add-header",
+                                               "del-header", "redirect", "return", "tarpit", "auth"};
+      if (!ok) warn(r.loc, fmt::format("'http-{} {}'{}", r.response ? "response" : "request",
+                                       kNames[static_cast<int>(r.action)],
+                                       r.args.empty() ? "" : " with these arguments"));
+    }
+    if (p.balance == config::Balance::UrlParam)
+      warn(p.loc, fmt::format("proxy '{}': 'balance url_param' (balances on the whole URI instead)", p.name));
+  }
+  return out;
 }
 
 backend::StickTable* Runtime::find_table(std::string_view name) {

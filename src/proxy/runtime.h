@@ -18,6 +18,10 @@
 #include "proxy/acl.h"
 #include "proxy/stick.h"
 
+namespace sluice::log {
+class ProxyLog;
+}
+
 namespace sluice::proxy {
 
 class Worker;
@@ -59,6 +63,9 @@ class Frontend {
   std::atomic<uint32_t> maxconn{0};              // 0 = unlimited
   FrontendCounters counters;
   std::vector<int> listen_fds;                   // owned by the Runtime's listener table
+  // Compiled access-log settings, attached by log/ on first use and owned by log/ (alive
+  // for the whole process). Only log/ reads or writes it.
+  mutable std::atomic<const log::ProxyLog*> access_log{nullptr};
 
  private:
   config::ProxyConfig cfg_;
@@ -73,6 +80,11 @@ struct EffectiveTimeouts {
 };
 EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::Timeouts& be);
 
+// The key under which a listening socket is handed over: the bind's canonical address
+// ("0.0.0.0:80", "[::1]:8080", "unix@/run/x.sock"), so "*:80" and "0.0.0.0:80" match.
+// Empty for fd@ binds, which are never handed over.
+std::string bind_key(const config::Address& addr);
+
 struct ListenerSpec {
   int fd = -1;
   Frontend* frontend = nullptr;
@@ -85,8 +97,19 @@ class Runtime {
   // Builds frontends, backends and servers. `listen_fds`: inherited listening sockets keyed
   // by bind address text (reload handover); sockets not found there are created.
   static Result<std::unique_ptr<Runtime>> build(const config::Config& cfg);
-  Result<void> open_listeners(const std::map<std::string, int>& inherited);
+  // Keywords the configuration accepts whose behaviour sluice does not implement yet: one
+  // "file:line: warning: ..." line each, printed at -c and at startup, so that nothing is
+  // silently ignored.
+  static std::vector<std::string> unimplemented(const config::Config& cfg);
+  // Opens the listening sockets. `inherited`: sockets handed over by a previous process or
+  // the master, keyed by bind_key(); each one used is removed from the map (the caller
+  // closes what is left). Sockets not found there are created.
+  Result<void> open_listeners(std::map<std::string, int>& inherited);
+  // True when every bind of the configuration has a socket in `inherited`.
+  bool all_inherited(const std::map<std::string, int>& inherited) const;
   void close_listeners();
+  // Listening sockets by key, for `_getsocks` and the master (closed ones left out).
+  std::vector<std::pair<std::string, int>> listener_fds() const;
 
   const config::Config& config() const { return cfg_; }
   backend::Backend* find_backend(std::string_view name);
@@ -99,6 +122,11 @@ class Runtime {
   // backend's compiled stick rules (absent when it has none).
   std::vector<std::unique_ptr<backend::StickTable>>& stick_tables() { return tables_; }
   backend::StickTable* find_table(std::string_view name);
+  // `http-request` rules of a backend section (a listen's are on its frontend).
+  const std::vector<HttpRequestRule>* backend_rules(const backend::Backend* be) const {
+    auto it = backend_rules_.find(be);
+    return it == backend_rules_.end() ? nullptr : &it->second;
+  }
   const StickRules* stick_rules(const backend::Backend* be) const {
     auto it = stick_rules_.find(be);
     return it == stick_rules_.end() ? nullptr : &it->second;
@@ -124,6 +152,7 @@ class Runtime {
   std::vector<ListenerSpec> listeners_;
   std::vector<std::unique_ptr<backend::StickTable>> tables_;
   std::unordered_map<const backend::Backend*, StickRules> stick_rules_;
+  std::unordered_map<const backend::Backend*, std::vector<HttpRequestRule>> backend_rules_;
   std::atomic<uint32_t> next_server_index_{0};
 };
 

@@ -168,6 +168,21 @@ backend::Server* StickRules::match(backend::Backend& be, const AclContext& ctx, 
   return nullptr;
 }
 
+StickRules::Prepared StickRules::prepare(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const {
+  Prepared p;
+  p.sticky = match(be, ctx, now_ms);
+  for (const auto& r : rules_) {
+    if (r.kind != Kind::On && r.kind != Kind::StoreRequest) continue;
+    if (r.cond && !r.cond->eval(ctx)) continue;
+    if (auto k = key(r, ctx, nullptr)) p.to_store.emplace_back(r.table, std::move(*k));
+  }
+  return p;
+}
+
+void StickRules::commit(const Prepared& p, backend::Server& srv, uint64_t now_ms) {
+  for (const auto& [table, key] : p.to_store) table->store(key, srv.id(), now_ms, false);
+}
+
 void StickRules::store(backend::Server& srv, const AclContext& ctx, const http::ResponseHead* rsp,
                        uint64_t now_ms) const {
   for (const auto& r : rules_) {

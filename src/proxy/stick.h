@@ -31,10 +31,19 @@ class StickRules {
   bool empty() const { return rules_.empty(); }
   bool has_response_rules() const { return has_response_; }
 
-  // The server a request sticks to (stick on / stick match), if any usable entry exists.
+  // Everything the request side needs, computed once while the request head is in the
+  // buffer (the head's bytes are not kept once forwarded): the server the request sticks to
+  // (stick on / match) and the keys to store once a server is chosen (stick on /
+  // store-request).
+  struct Prepared {
+    backend::Server* sticky = nullptr;
+    std::vector<std::pair<backend::StickTable*, std::string>> to_store;
+  };
+  Prepared prepare(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const;
+  static void commit(const Prepared& p, backend::Server& srv, uint64_t now_ms);
+  // TCP: no request head; match and store at once.
   backend::Server* match(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const;
-  // After the server is chosen (stick on / store-request), or on the response head
-  // (store-response, `rsp` non-null).
+  // store-request (request side) or store-response (`rsp` non-null).
   void store(backend::Server& srv, const AclContext& ctx, const http::ResponseHead* rsp,
              uint64_t now_ms) const;
 

@@ -9,6 +9,7 @@
 
 #include "check/check.h"
 #include "core/log.h"
+#include "log/access_log.h"
 #include "lb/algorithm.h"
 #include "net/socket.h"
 
@@ -20,6 +21,7 @@ TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& 
           on_connect_error(ETIMEDOUT);
           process();
         } else {
+          timed_out_ = true;
           st_ = State::Closed;
           finish();
         }
@@ -98,6 +100,7 @@ bool TcpSession::connect_next() {
     counted_on_server_ = true;   // pick() took the slot
   }
   connect_start_ = w_.loop().now();
+  server_addr_ = addr;
   int err = 0;
   sfd_ = net::connect_start(reinterpret_cast<const sockaddr*>(&addr), len, err);
   if (sfd_ < 0) {
@@ -125,6 +128,7 @@ void TcpSession::on_connect_error(int err) {
     return;
   }
   --retries_left_;
+  ++retries_done_;
   be_->counters.retries.fetch_add(1, std::memory_order_relaxed);
   if (be_->config().redispatch.value_or(false) && server_ != nullptr &&
       (retries_left_ == 0 || !server_->takes_new_traffic())) {
@@ -136,7 +140,7 @@ void TcpSession::on_connect_error(int err) {
 
 // Moves bytes one way. Returns true on progress.
 bool TcpSession::relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable,
-                       bool& eof, bool& shut_sent, uint64_t& last_io) {
+                       bool& eof, bool& shut_sent, uint64_t& last_io, uint64_t& bytes) {
   bool progress = false;
   if (readable && !eof) {
     char* p;
@@ -145,6 +149,7 @@ bool TcpSession::relay(int from, int to, core::Buffer& buf, bool& readable, bool
       ssize_t n = ::recv(from, p, room, 0);
       if (n > 0) {
         buf.produce(static_cast<size_t>(n));
+        bytes += static_cast<uint64_t>(n);
         if (static_cast<size_t>(n) < room) readable = false;
         last_io = w_.loop().now();
         progress = true;
@@ -193,14 +198,14 @@ void TcpSession::process() {
         }
         s_connected_ = true;
         st_ = State::Relaying;
-        last_s_io_ = w_.loop().now();
+        last_s_io_ = connected_ms_ = w_.loop().now();
       } else {
         break;
       }
     }
     if (st_ != State::Relaying) break;
-    bool p = relay(cfd_, sfd_, c2s_, c_readable_, s_writable_, c_eof_, c_shut_, last_c_io_);
-    p |= relay(sfd_, cfd_, s2c_, s_readable_, c_writable_, s_eof_, s_shut_, last_s_io_);
+    bool p = relay(cfd_, sfd_, c2s_, c_readable_, s_writable_, c_eof_, c_shut_, last_c_io_, bytes_c2s_);
+    p |= relay(sfd_, cfd_, s2c_, s_readable_, c_writable_, s_eof_, s_shut_, last_s_io_, bytes_s2c_);
     if (error_ || (c_shut_ && s_shut_)) {
       st_ = State::Closed;
       break;
@@ -229,8 +234,58 @@ void TcpSession::update_timer() {
   timer_.arm(w_.loop(), d);
 }
 
+void TcpSession::log_session() {
+  log::TxRecord r;
+  r.http = false;
+  r.fe = &fe_;
+  r.be = be_;
+  r.srv = server_;
+  r.client = src_;
+  r.local = dst();
+  r.server_addr = server_addr_;
+  uint64_t now = w_.loop().now();
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t wall_us = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  r.accept_wall_us = r.request_wall_us = wall_us - (now - start_ms_) * 1000u;
+  r.Tw = 0;
+  r.Tc = s_connected_ ? static_cast<int64_t>(connected_ms_ - connect_start_) : -1;
+  r.Tt = static_cast<int64_t>(now - start_ms_);
+  r.bytes_in = bytes_c2s_;
+  r.bytes_out = bytes_s2c_;
+  char who = '-';
+  if (error_) who = c_eof_ ? 'S' : 'C';
+  else if (timed_out_) who = st_ == State::Connecting ? 's' : (last_c_io_ <= last_s_io_ ? 'c' : 's');
+  else if (!s_connected_) who = 'S';
+  r.term[0] = who;
+  r.term[1] = who == '-' ? '-' : (s_connected_ ? 'D' : 'C');
+  r.term[2] = r.term[3] = '-';
+  auto& rt = w_.runtime();
+  r.actconn = rt.cur_conns.load(std::memory_order_relaxed);
+  r.feconn = fe_.counters.cur_conns.load(std::memory_order_relaxed);
+  uint32_t mine = counted_on_server_ ? 1 : 0;
+  r.beconn = be_ ? be_->counters.cur_sess.load(std::memory_order_relaxed) - mine : 0;
+  r.srv_conn = server_ ? server_->counters.cur_sess.load(std::memory_order_relaxed) - mine : 0;
+  r.retries = retries_done_;
+  r.redispatched = !tried_.empty();
+  r.error = who != '-';
+  r.empty = bytes_c2s_ == 0 && bytes_s2c_ == 0;
+  fe_.counters.bytes_in.fetch_add(bytes_c2s_, std::memory_order_relaxed);
+  fe_.counters.bytes_out.fetch_add(bytes_s2c_, std::memory_order_relaxed);
+  if (be_) {
+    be_->counters.bytes_in.fetch_add(bytes_c2s_, std::memory_order_relaxed);
+    be_->counters.bytes_out.fetch_add(bytes_s2c_, std::memory_order_relaxed);
+  }
+  if (server_) {
+    server_->counters.bytes_in.fetch_add(bytes_c2s_, std::memory_order_relaxed);
+    server_->counters.bytes_out.fetch_add(bytes_s2c_, std::memory_order_relaxed);
+  }
+  log::emit(r);
+}
+
 void TcpSession::finish() {
   if (closed_) return;
+  log_session();
   closed_ = true;
   timer_.disarm();
   if (counted_on_server_ && server_) be_->release(*server_);

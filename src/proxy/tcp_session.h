@@ -37,7 +37,8 @@ class TcpSession final : public Session, public core::IoHandler {
   bool connect_next();
   void on_connect_error(int err);
   bool relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable, bool& eof,
-             bool& shut_sent, uint64_t& last_io);
+             bool& shut_sent, uint64_t& last_io, uint64_t& bytes);
+  void log_session();
   void update_timer();
   void finish();
 
@@ -56,7 +57,11 @@ class TcpSession final : public Session, public core::IoHandler {
   bool s_connected_ = false;
   bool error_ = false;
   bool closed_ = false;
-  uint64_t last_c_io_ = 0, last_s_io_ = 0, connect_start_ = 0;
+  uint64_t last_c_io_ = 0, last_s_io_ = 0, connect_start_ = 0, connected_ms_ = 0;
+  uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
+  uint32_t retries_done_ = 0;
+  bool timed_out_ = false;
+  sockaddr_storage server_addr_{};
   core::Timer timer_;
 };
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "core/log.h"
+#include "log/access_log.h"
 #include "net/socket.h"
 #include "proxy/http_session.h"
 #include "proxy/tcp_session.h"
@@ -142,6 +143,14 @@ void Listener::accept_some() {
       ::close(fd);
       continue;
     }
+    const auto& fc = fe.config();
+    if (!fc.logs.empty() && !fc.httplog && !fc.tcplog && !fc.log_format) {
+      // haproxy's default log format: one "Connect from" line per connection.
+      sockaddr_storage dst{};
+      socklen_t dlen = sizeof dst;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&dst), &dlen);
+      log::emit_connect(fe, src, dst);
+    }
     rt.total_conns.fetch_add(1, std::memory_order_relaxed);
     auto cur = rt.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
     if (cur > rt.max_conns_seen.load(std::memory_order_relaxed)) rt.max_conns_seen.store(cur, std::memory_order_relaxed);
@@ -231,13 +240,14 @@ void Worker::grant(uint64_t id) {
 void Worker::session_closed() {
   // Counters are decremented here for every session kind.
   // Accepting resumes from the idle hook if a listener had pending connections.
-  if (soft_stopping_ && sessions_.empty()) loop_.stop();
+  if (soft_stopping_ && stop_when_idle_ && sessions_.empty()) loop_.stop();
 }
 
 ServerConn* Worker::take_idle(backend::Server& s) {
   if (s.index() >= idle_.size()) return nullptr;
   auto& list = idle_[s.index()];
   while (ServerConn* c = list.pop_front()) {
+    --idle_count_;
     // A connection to an address the server no longer has is useless.
     if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof) {
       delete c;
@@ -255,20 +265,27 @@ void Worker::park(ServerConn* c) {
   }
   if (c->server->index() >= idle_.size()) idle_.resize(c->server->index() + 64);
   auto& list = idle_[c->server->index()];
-  if (list.size() >= kIdleConnsPerServer) {
+  if (idle_count_ >= kIdleConnsPerServer * 4) {   // bound the whole pool, O(1)
     delete c;
     return;
   }
+  ++idle_count_;
   c->idle_since = loop_.now();
   list.push_front(*c);   // most recently used first: warmest connection reused next
 }
 
-void Worker::close_conn(ServerConn* c) { delete c; }
+void Worker::close_conn(ServerConn* c) {
+  if (c->core::ListNode<IdleTag>::linked()) --idle_count_;   // an idle one closed by its server
+  delete c;
+}
 
 void Worker::purge_server(const backend::Server& s) {
   if (s.index() >= idle_.size()) return;
   auto& list = idle_[s.index()];
-  while (ServerConn* c = list.pop_front()) delete c;
+  while (ServerConn* c = list.pop_front()) {
+    --idle_count_;
+    delete c;
+  }
 }
 
 void Worker::housekeeping() {
@@ -278,6 +295,7 @@ void Worker::housekeeping() {
     while (ServerConn* c = list.back()) {
       if (now - c->idle_since < kIdleConnMaxAgeMs) break;
       core::IntrusiveList<ServerConn, IdleTag>::remove(*c);
+      --idle_count_;
       delete c;
     }
   }
@@ -302,7 +320,8 @@ void Worker::soft_stop() {
   sessions_.for_each([](Session& s) { s.soft_stop(); });
   for (auto& list : idle_)
     while (ServerConn* c = list.pop_front()) delete c;
-  if (sessions_.empty()) loop_.stop();
+  idle_count_ = 0;
+  if (stop_when_idle_ && sessions_.empty()) loop_.stop();
 }
 
 void Worker::hard_stop() {

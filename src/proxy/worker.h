@@ -142,6 +142,9 @@ class Worker {
   void resume_listeners();
   void stop_listeners();   // soft stop: close listeners of this worker
   void soft_stop();        // stop accepting, finish sessions, then exit loop
+  // Whether soft_stop() leaves the loop once this worker's sessions are done (default). The
+  // process turns it off for the worker hosting its signals and timers.
+  void set_stop_when_idle(bool on) { stop_when_idle_ = on; }
   void hard_stop();
   bool accepting_allowed(Frontend& fe) const;
 
@@ -158,10 +161,12 @@ class Worker {
   std::deque<core::IntrusiveList<ServerConn, IdleTag>> idle_;   // by server index
   core::IntrusiveList<Session, SessionTag> sessions_;
   std::unordered_map<uint64_t, Session*> waiting_;
+  size_t idle_count_ = 0;   // idle server connections parked in idle_
   core::Timer housekeeping_timer_;
   std::thread thread_;
   bool soft_stopping_ = false;
   bool listeners_paused_ = false;
+  bool stop_when_idle_ = true;
 };
 
 }  // namespace sluice::proxy

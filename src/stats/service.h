@@ -9,8 +9,11 @@
 
 #include <sys/socket.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/message.h"
 
@@ -40,6 +43,17 @@ struct ServiceRequest {
 Service match(const proxy::Frontend& fe, const backend::Backend* be, const http::RequestHead& req,
               bool use_service_prometheus);
 // A complete HTTP/1.1 response (status line, headers with Content-Length, body).
+//   stats page: 401 + realm without valid `stats auth` credentials; GET -> HTML page
+//   (`;csv` -> haproxy's CSV, `;norefresh`, `;up`, `;st=CODE` banner); POST
+//   `s=SRV&action=ready|drain|maint&b=BACKEND|#ID` -> the state change (when admin_allowed)
+//   and a 303 to `URI;st=DONE|NONE|PART|ERRP|DENY`, as haproxy answers.
+//   prometheus: the text exposition format.
+// Runs on the calling worker's thread; admin actions take the backend's lock.
 std::string serve(Service s, const ServiceRequest& req);
+
+// Helpers, exposed for tests.
+std::string url_decode(std::string_view s);   // form encoding: '+' is a space
+std::optional<std::string> base64_decode(std::string_view in);
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);
 
 }  // namespace sluice::stats

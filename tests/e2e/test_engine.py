@@ -1,0 +1,234 @@
+"""Engine-level behaviour of the core issue: connection limits that queue instead of
+refusing, threads, signals and process options, timeouts, error pages, balancing by URI
+and header, http-request header actions, and the warning for accepted-but-unimplemented
+keywords."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+from harness import HttpConn, http_request, sluice_bin, wait_until
+
+DEFAULTS = """\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+"""
+
+
+def listen(apps, body: str = "", glob: str = "") -> str:
+    servers = "\n".join(f"    server {a.name} 127.0.0.1:{a.port}" for a in apps)
+    extra = "".join(f"    {l.strip()}\n" for l in body.strip().splitlines())
+    return f"global\n{glob}\n{DEFAULTS}\nlisten web\n    bind 127.0.0.1:{{bind}}\n{extra}{servers}\n"
+
+
+def concurrent(port: int, n: int, path: str) -> list:
+    out: list = []
+
+    def run():
+        try:
+            out.append(http_request(port, path=path, timeout=30).status)
+        except Exception as exc:  # noqa: BLE001 - recorded as a failure
+            out.append(repr(exc))
+
+    ts = [threading.Thread(target=run, daemon=True) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(40)
+    return out
+
+
+def test_global_maxconn_waits_in_backlog_never_refuses(farm, sluice):
+    (a,) = farm(1)
+    lb = sluice(listen([a], glob="    maxconn 2"))
+    statuses = concurrent(lb.port, 8, "/slow?ms=300")
+    assert statuses == [200] * 8, statuses
+    assert a.stats()["max_in_flight"] <= 2
+
+
+def test_frontend_maxconn(farm, sluice):
+    (a,) = farm(1)
+    lb = sluice(listen([a], "maxconn 3"))
+    assert concurrent(lb.port, 9, "/slow?ms=200") == [200] * 9
+    assert a.stats()["max_in_flight"] <= 3
+
+
+def test_nbthread_2_serves_and_balances(farm, sluice):
+    apps = farm(2)
+    lb = sluice(listen(apps, "balance roundrobin", glob="    nbthread 2"))
+    counts = Counter(http_request(lb.port).served_by for _ in range(40))
+    assert counts == {"webA": 20, "webB": 20}
+    assert concurrent(lb.port, 20, "/slow?ms=50") == [200] * 20
+
+
+def test_leastconn_prefers_idle_server(farm, sluice):
+    apps = farm(2)
+    lb = sluice(listen(apps, "balance leastconn"))
+    busy = threading.Thread(target=lambda: http_request(lb.port, path="/slow?ms=800"), daemon=True)
+    busy.start()
+    wait_until(lambda: sum(a.stats()["max_in_flight"] for a in apps) >= 1, 5, "the slow request")
+    slow_on = next(a.name for a in apps if a.stats()["max_in_flight"] >= 1)
+    others = Counter(http_request(lb.port).served_by for _ in range(5))
+    assert slow_on not in others, others
+    busy.join(5)
+
+
+def test_balance_uri_and_hdr_are_stable(farm, sluice):
+    apps = farm(3)
+    lb = sluice(listen(apps, "balance uri"))
+    for path in ("/a", "/b/c", "/d?x=1"):
+        assert len({http_request(lb.port, path=path).served_by for _ in range(4)}) == 1
+    spread = {http_request(lb.port, path=f"/p{i}").served_by for i in range(30)}
+    assert len(spread) >= 2
+    lb2 = sluice(listen(apps, "balance hdr(X-Tenant)"))
+    for t in ("alpha", "beta"):
+        assert len({http_request(lb2.port, headers={"X-Tenant": t}).served_by for _ in range(4)}) == 1
+
+
+def test_server_timeout_gives_504(farm, sluice):
+    (a,) = farm(1)
+    lb = sluice(listen([a], "timeout server 300ms"))
+    t0 = time.monotonic()
+    r = http_request(lb.port, path="/slow?ms=3000")
+    assert r.status == 504
+    assert time.monotonic() - t0 < 2.5
+
+
+def test_connect_failure_gives_503_and_errorfile(sluice, tmp_path, ports):
+    page = tmp_path / "503.http"
+    page.write_bytes(b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                     b"Content-Length: 11\r\n\r\nmaintenance")
+    dead = ports.get()
+    lb = sluice(f"{DEFAULTS}\nlisten web\n    bind 127.0.0.1:{{bind}}\n    retries 1\n"
+                f"    errorfile 503 {page}\n    server s1 127.0.0.1:{{dead}}\n", dead=dead)
+    r = http_request(lb.port)
+    assert r.status == 503 and r.body == b"maintenance"
+
+
+def test_http_request_header_actions(farm, sluice):
+    (a,) = farm(1)
+    lb = sluice(listen([a], """
+        http-request set-header X-Env prod
+        http-request add-header X-Tag one
+        http-request del-header X-Secret
+        http-request deny if { path_beg /admin }
+    """))
+    r = http_request(lb.port, path="/echo", headers={"X-Env": "dev", "X-Secret": "s3", "X-Tag": "zero"})
+    head = r.text
+    assert "X-Env: prod" in head and "X-Env: dev" not in head
+    assert "X-Secret" not in head
+    assert "X-Tag: zero" in head and "X-Tag: one" in head
+    assert http_request(lb.port, path="/admin/x").status == 403
+
+
+def test_use_backend_with_acls(farm, sluice):
+    a, b, c = farm(3)
+    lb = sluice(f"""{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{{bind}}
+    acl is_api path_beg /api
+    acl is_static hdr(host) -i static.example.com
+    acl from_local src 127.0.0.0/8
+    use_backend api if is_api from_local
+    use_backend static if is_static
+    default_backend web
+backend api
+    server webA 127.0.0.1:{a.port}
+backend static
+    server webB 127.0.0.1:{b.port}
+backend web
+    server webC 127.0.0.1:{c.port}
+""")
+    assert http_request(lb.port, path="/api/v1").served_by == "webA"
+    with HttpConn(lb.port) as conn:
+        conn.send(b"GET / HTTP/1.1\r\nHost: STATIC.example.com\r\n\r\n")
+        assert conn.read_response().served_by == "webB"
+    assert http_request(lb.port, path="/").served_by == "webC"
+
+
+def test_unimplemented_keywords_are_reported(sluice_bin, tmp_path):
+    cfg = tmp_path / "x.cfg"
+    cfg.write_text(DEFAULTS + "listen web\n    bind 127.0.0.1:18999 ssl crt /etc/ssl/x.pem\n"
+                   "    server s 127.0.0.1:1 send-proxy\n")
+    out = subprocess.run([str(sluice_bin), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=20)
+    text = out.stdout + out.stderr
+    assert f"{cfg}:7: warning: 'bind ... ssl crt' (TLS termination) is accepted but not implemented" in text
+    assert "'send-proxy'" in text
+
+
+def test_check_mode_exit_codes(sluice_bin, tmp_path):
+    good = tmp_path / "good.cfg"
+    good.write_text(DEFAULTS + "listen web\n    bind 127.0.0.1:18998\n    server s 127.0.0.1:1\n")
+    bad = tmp_path / "bad.cfg"
+    bad.write_text(DEFAULTS + "listen web\n    bind 127.0.0.1:18998\n    sever s 127.0.0.1:1\n")
+    r = subprocess.run([str(sluice_bin), "-c", "-f", str(good)], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0 and "Configuration file is valid" in r.stdout
+    r = subprocess.run([str(sluice_bin), "-c", "-f", str(bad)], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1
+    assert f"{bad}:8: unknown keyword 'sever'" in r.stderr and "did you mean 'server'" in r.stderr
+
+
+def test_directory_of_config_files(sluice_bin, tmp_path):
+    d = tmp_path / "conf.d"
+    d.mkdir()
+    (d / "00-defaults.cfg").write_text(DEFAULTS)
+    (d / "10-web.cfg").write_text("listen web\n    bind 127.0.0.1:18997\n    server s 127.0.0.1:1\n")
+    r = subprocess.run([str(sluice_bin), "-c", "-f", str(d)], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+
+
+def test_daemon_pidfile_and_soft_stop(farm, ports, tmp_path):
+    (a,) = farm(1)
+    port = ports.get()
+    cfg = tmp_path / "d.cfg"
+    pidfile = tmp_path / "sluice.pid"
+    cfg.write_text(DEFAULTS + f"listen web\n    bind 127.0.0.1:{port}\n    server s 127.0.0.1:{a.port}\n")
+    r = subprocess.run([str(sluice_bin()), "-D", "-q", "-f", str(cfg), "-p", str(pidfile)], timeout=20)
+    assert r.returncode == 0
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 5, "the pid file")
+    pid = int(pidfile.read_text())
+    try:
+        wait_until(lambda: _accepts(port), 5, "the daemon to listen")
+        # a slow request in flight survives SIGUSR1 (soft stop); new connections are refused
+        result: list = []
+        t = threading.Thread(target=lambda: result.append(http_request(port, path="/slow?ms=700").status))
+        t.start()
+        wait_until(lambda: a.stats()["max_in_flight"] >= 1, 5, "the request to reach the server")
+        os.kill(pid, signal.SIGUSR1)
+        wait_until(lambda: not _accepts(port), 5, "listeners to close")
+        t.join(10)
+        assert result == [200]
+        wait_until(lambda: not _alive(pid), 5, "the daemon to exit")
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _accepts(port: int) -> bool:
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is not alive for our purpose
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
