@@ -75,6 +75,7 @@ struct Master::Child : core::Deletable {
   std::unique_ptr<Channel> channel;
   std::unique_ptr<core::IoHandler> ready_watch;
   std::unique_ptr<core::Timer> start_timer;
+  ~Child() override;   // defined once Channel is complete
 };
 
 // The master's end of a worker's runtime API channel (prompt mode: each reply ends "\n> ").
@@ -149,6 +150,8 @@ class Master::Channel final : public core::IoHandler {
   std::deque<Pending> queue_;
 };
 
+Master::Child::~Child() = default;
+
 namespace {
 // Watches a new worker's ready pipe: "1\n" when serving, else its error then EOF.
 class ReadyWatch final : public core::IoHandler {
@@ -198,29 +201,6 @@ class ReadyWatch final : public core::IoHandler {
 
 // ---- signals ----------------------------------------------------------------------------------
 
-class Master::SignalWatcher final : public core::IoHandler {
- public:
-  SignalWatcher(Master& m, core::EventLoop& loop) : m_(m), loop_(loop) {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : kSignals) sigaddset(&set, s);
-    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    loop_.add(fd_, EPOLLIN, this, true);
-  }
-  ~SignalWatcher() override {
-    loop_.remove(fd_);
-    ::close(fd_);
-  }
-  void on_io(uint32_t) override {
-    signalfd_siginfo si;
-    while (::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) m_.on_signal(static_cast<int>(si.ssi_signo));
-  }
-
- private:
-  Master& m_;
-  core::EventLoop& loop_;
-  int fd_ = -1;
-};
 
 // ---- master CLI -------------------------------------------------------------------------------
 
@@ -500,7 +480,7 @@ int Master::run() {
   for (int s : kSignals) sigaddset(&set, s);
   sigprocmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  signals_ = std::make_unique<SignalWatcher>(*this, loop_);
+  signals_ = std::make_unique<SignalWatcher>(loop_, kSignals, [this](int sig) { on_signal(sig); });
   if (cli_fd >= 0) cli_ = std::make_unique<CliAcceptor>(*this, loop_, cli_fd);
   core::log(core::Level::Notice, "master-worker mode: master {} started", getpid());
 

@@ -20,6 +20,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+
+#include "app/signals.h"
 #include <string>
 #include <vector>
 
@@ -51,7 +53,6 @@ class Master {
   class Channel;
 
  private:
-  class SignalWatcher;
   class CliAcceptor;
   void on_signal(int sig);
   void reap();

@@ -53,29 +53,6 @@ void close_all(std::map<std::string, int>& fds) {
 
 }  // namespace
 
-class Process::SignalWatcher final : public core::IoHandler {
- public:
-  SignalWatcher(Process& p, core::EventLoop& loop) : p_(p), loop_(loop) {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : kSignals) sigaddset(&set, s);
-    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    loop_.add(fd_, EPOLLIN, this, true);
-  }
-  ~SignalWatcher() override {
-    loop_.remove(fd_);
-    ::close(fd_);
-  }
-  void on_io(uint32_t) override {
-    signalfd_siginfo si;
-    while (::read(fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) p_.on_signal(static_cast<int>(si.ssi_signo));
-  }
-
- private:
-  Process& p_;
-  core::EventLoop& loop_;
-  int fd_ = -1;
-};
 
 LoadedConfig load_config(const Options& opt) {
   LoadedConfig out;
@@ -276,7 +253,7 @@ int Process::serve(admin::Sockets& admin, const std::string& pidfile, std::funct
   // Worker 0 hosts the signals, the runtime API and the hard-stop timer: it must outlive the
   // others during a soft stop.
   workers_[0]->set_stop_when_idle(false);
-  signals_ = std::make_unique<SignalWatcher>(*this, workers_[0]->loop());
+  signals_ = std::make_unique<SignalWatcher>(workers_[0]->loop(), kSignals, [this](int sig) { on_signal(sig); });
   check::start(*rt_);   // health checks, agents, slowstart: run on the workers' loops
   admin::attach(*rt_, workers_, admin);
   if (master_channel_ >= 0) admin::adopt_master_channel(master_channel_);

@@ -10,6 +10,8 @@
 
 #include <map>
 #include <memory>
+
+#include "app/signals.h"
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,7 +62,6 @@ class Process {
   std::optional<config::Config> cfg_;
   std::unique_ptr<proxy::Runtime> rt_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
-  class SignalWatcher;
   std::unique_ptr<SignalWatcher> signals_;
   std::unique_ptr<core::Timer> hard_stop_timer_, grace_timer_, idle_check_timer_;
   int master_channel_ = -1;

@@ -194,7 +194,7 @@ std::string format_date_local_tz(uint64_t us) { return date(us, false, false, tr
 std::string encode_url(std::string_view s) { return encode(s, ""); }
 std::string encode_header(std::string_view s) { return encode(s, "{|}"); }
 
-std::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) {
+sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) {
   LogFormat f;
   Node defaults;   // flags set by %o
   std::string lit;
@@ -233,13 +233,13 @@ std::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) 
     n.kind = Node::Kind::Var;
     if (i < text.size() && text[i] == '{') {
       size_t close = text.find('}', i);
-      if (close == std::string_view::npos) return std::unexpected("log-format: missing '}'");
+      if (close == std::string_view::npos) return sluice::unexpected(std::string("log-format: missing '}'"));
       apply_flags(text.substr(i + 1, close - i - 1), n);
       i = close + 1;
     }
     if (i < text.size() && text[i] == '[') {
       size_t close = text.find(']', i);
-      if (close == std::string_view::npos) return std::unexpected("log-format: missing ']'");
+      if (close == std::string_view::npos) return sluice::unexpected(std::string("log-format: missing ']'"));
       f.warnings_.push_back(fmt::format("log-format: sample expression '%{}' is not supported "
                                         "by sluice yet and logs '-'", text.substr(i, close - i + 1)));
       n.var = Var::Sample;
@@ -257,7 +257,7 @@ std::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) 
         best = &v;
     }
     if (best == nullptr)
-      return std::unexpected(fmt::format("log-format: unknown variable '%{}'", text.substr(i, end - i)));
+      return sluice::unexpected(std::string(fmt::format("log-format: unknown variable '%{}'", text.substr(i, end - i))));
     i += best->name.size();
     if (best->var == Var::O) {   // %o: flags for every following variable
       defaults.quote = n.quote;

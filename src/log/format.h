@@ -11,11 +11,11 @@
 #pragma once
 
 #include <cstdint>
-#include <expected>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "log/record.h"
 
 namespace sluice::log {
@@ -43,7 +43,7 @@ class LogFormat {
  public:
   // Unknown variables are errors; sample expressions (%[...]) are accepted and print "-"
   // (listed in `warnings`).
-  static std::expected<LogFormat, std::string> compile(std::string_view text);
+  static sluice::expected<LogFormat, std::string> compile(std::string_view text);
   std::string render(const TxRecord& r, const RenderEnv& env) const;
   const std::vector<std::string>& warnings() const { return warnings_; }
 
