@@ -313,6 +313,7 @@ void cmd_set_maxconn(Context& ctx, Args a, Reply reply) {
     if (!v || *v > UINT32_MAX) return reply("Invalid maxconn value.\n");
     std::lock_guard lk(s->backend().mutex());
     s->set_maxconn(static_cast<uint32_t>(*v));
+    s->backend().server_changed_locked(*s);   // a higher limit serves waiting requests
     return reply("");
   }
   reply(unknown_command_text({a.begin(), a.end()}, ctx.level));

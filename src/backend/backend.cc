@@ -32,7 +32,14 @@ lb::Kind Backend::kind() const {
   return lb::Kind::RoundRobin;
 }
 
+void Backend::refresh_may_queue_locked() {
+  bool any = false;
+  for (const auto& s : servers_) any = any || s->max_conns() != 0;
+  may_queue_.store(any, std::memory_order_relaxed);
+}
+
 void Backend::rebuild_locked() {
+  refresh_may_queue_locked();
   active_.clear();
   backup_.clear();
   by_cookie_.clear();
@@ -210,6 +217,7 @@ bool Backend::cancel(PendingRequest& pr) {
 }
 
 void Backend::server_changed_locked(Server& s) {
+  if (s.max_conns() != 0 && !may_queue()) may_queue_.store(true, std::memory_order_relaxed);
   if (s.is_backup()) backup_algo_->on_server_changed(s);
   else active_algo_->on_server_changed(s);
   if (queued_total_.load(std::memory_order_relaxed) == 0) return;

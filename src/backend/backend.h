@@ -73,6 +73,8 @@ class Backend {
   // Removes a waiting request. Returns false when it was already granted: the caller then
   // owns a slot on pending.granted (and must release it if it does not use it).
   bool cancel(PendingRequest& pending);
+  // True when some server has a connection limit, so a request may have to wait.
+  bool may_queue() const { return may_queue_.load(std::memory_order_relaxed); }
   uint32_t queue_len() const { return queue_len_.load(std::memory_order_relaxed); }
   uint32_t queue_max() const { return queue_max_.load(std::memory_order_relaxed); }
   uint32_t fullconn() const { return fullconn_; }
@@ -94,6 +96,7 @@ class Backend {
 
  private:
   void rebuild_locked();
+  void refresh_may_queue_locked();
   lb::Kind kind() const;
   bool full_locked(const Server& s) const;
   void take_locked(Server& s);
@@ -111,6 +114,7 @@ class Backend {
   std::atomic<uint32_t> queue_len_{0}, queue_max_{0};
   std::atomic<uint32_t> queued_total_{0};    // waiting in this backend and its servers
   uint32_t fullconn_ = 0;
+  std::atomic<bool> may_queue_{false};   // some server has a maxconn (refreshed under mu_)
 };
 
 }  // namespace sluice::backend

@@ -123,10 +123,6 @@ HttpSession::HttpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage
                     (fe.default_backend && fe.default_backend->config().http_buffer_request.value_or(false));
   to_ = effective_timeouts(fe.config().timeouts, fe.default_backend ? fe.default_backend->config().timeouts
                                                                     : fe.config().timeouts);
-  req_.headers.reserve(32);
-  rsp_.headers.reserve(32);
-  // Runs under the backend lock on whichever thread freed the slot: only post.
-  pending_.wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
 }
 
 HttpSession::~HttpSession() {
@@ -439,11 +435,11 @@ bool HttpSession::read_server() {
   if (n > 0) {
     sin_.produce(static_cast<size_t>(n));
     last_s_io_ = w_.loop().now();
-    // A short read drained the socket, but the edge that announced these bytes may also have
-    // carried the FIN (EPOLLRDHUP), and no new edge will come for it. While more of the
-    // response is expected, read again (EAGAIN or 0) rather than miss a truncation.
-    bool want_more = st_ == TxState::Tunnel || !rsp_head_done_ || rsp_body_ != Body::Done;
-    if (static_cast<size_t>(n) < room && !want_more) sc_->readable = false;
+    // A short read drained the socket; but if the edge that announced these bytes also
+    // carried the FIN (EPOLLRDHUP), no new edge will come for it: read again then, to see
+    // the 0 and never miss a truncation. Otherwise wait for the next edge (no extra
+    // syscall on the data path).
+    if (static_cast<size_t>(n) < room && !sc_->hup) sc_->readable = false;
     return true;
   }
   if (n == 0) {
@@ -835,7 +831,17 @@ bool HttpSession::start_connect() {
   backend::Server* sticky = stick_prep_.sticky;
   release_server_slot();
   if (!queue_start_ms_) queue_start_ms_ = w_.loop().now();
-  auto pick = be_->pick(cookie_value_, key, tried_, &pending_, w_.loop().now(), sticky);
+  // Only backends with connection limits can queue; the queue entry is made on first use.
+  backend::PendingRequest* pending = nullptr;
+  if (be_->may_queue()) {
+    if (!pending_) {
+      pending_ = std::make_unique<backend::PendingRequest>();
+      // Runs under the backend lock on whichever thread freed the slot: only post.
+      pending_->wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
+    }
+    pending = pending_.get();
+  }
+  auto pick = be_->pick(cookie_value_, key, tried_, pending, w_.loop().now(), sticky);
   pick_by_cookie_ = pick.by_cookie;
   if (pick.result == backend::PickResult::Queued) {
     // Every candidate is at its maxconn: wait for a slot (timeout queue -> 503).
@@ -865,9 +871,9 @@ bool HttpSession::start_connect() {
 void HttpSession::on_slot_granted() {
   if (closed_ || st_ != TxState::Queued) return;
   w_.remove_waiting(id_);
-  server_ = pending_.granted;
-  server_addr_ = pending_.addr;
-  server_addr_len_ = pending_.addr_len;
+  server_ = pending_->granted;
+  server_addr_ = pending_->addr;
+  server_addr_len_ = pending_->addr_len;
   counted_on_server_ = true;
   connect_server();
   process();
@@ -1295,9 +1301,9 @@ void HttpSession::release_server_slot() {
 void HttpSession::leave_queue() {
   if (st_ != TxState::Queued) return;
   w_.remove_waiting(id_);
-  if (be_ != nullptr && !be_->cancel(pending_) && pending_.granted != nullptr)
-    pending_.granted->backend().release(*pending_.granted);
-  pending_.granted = nullptr;
+  if (be_ != nullptr && !be_->cancel(*pending_) && pending_->granted != nullptr)
+    pending_->granted->backend().release(*pending_->granted);
+  pending_->granted = nullptr;
 }
 
 // ---- services and logs ---------------------------------------------------------------
@@ -1467,7 +1473,7 @@ void HttpSession::on_timeout() {
       break;
     case TxState::Connecting: on_connect_error(ETIMEDOUT, true); process(); return;
     case TxState::Queued:
-      if (be_->cancel(pending_)) {
+      if (be_->cancel(*pending_)) {
         // timeout queue: answered 503, as haproxy does ("sQ").
         w_.remove_waiting(id_);
         be_->counters.queue_timeouts.fetch_add(1, std::memory_order_relaxed);

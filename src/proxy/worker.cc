@@ -42,6 +42,7 @@ ServerConn::~ServerConn() {
 
 void ServerConn::on_io(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hup = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
   if (owner != nullptr) {
     owner->on_server_io();

@@ -78,6 +78,7 @@ class ServerConn final : public core::IoHandler, public core::ListNode<IdleTag> 
   sockaddr_storage addr;
   HttpSession* owner = nullptr;
   bool readable = false, writable = false, connected = false, eof = false;
+  bool hup = false;        // the peer's FIN (or an error) was announced by epoll
   uint64_t idle_since = 0;
   uint32_t requests = 0;   // exchanges completed on this connection
 };
