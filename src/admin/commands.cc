@@ -285,8 +285,7 @@ void cmd_health(Context& ctx, Args a, Reply reply) {
   if (a[0] == "enable" && !configured)
     return reply(agent ? "Agent was not configured on this server, cannot enable.\n"
                        : "Health check was not configured on this server, cannot enable.\n");
-  // The check scheduler (check/) owns the probes; without its hook the command is accepted
-  // and has no further effect (documented in docs/runtime-api.md).
+  (agent ? s->agent_check_disabled : s->health_check_disabled).store(a[0] == "disable");
   reply("");
 }
 

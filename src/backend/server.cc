@@ -89,6 +89,10 @@ uint32_t Server::conn_limit(uint32_t backend_conns, uint32_t fullconn) const {
   uint32_t maxc = cfg_.maxconn;
   if (maxc == 0) return 0;
   uint32_t minc = cfg_.minconn;
+  if (slowstart_factor_ < 1.0) {
+    // slowstart ramps the connection limit along with the weight
+    maxc = std::max<uint32_t>(1, static_cast<uint32_t>(maxc * slowstart_factor_));
+  }
   if (minc == 0 || minc >= maxc || fullconn == 0) return maxc;
   // Between minconn and maxconn in proportion to the backend's load against fullconn.
   if (backend_conns >= fullconn) return maxc;

@@ -124,6 +124,8 @@ class Server final : public lb::Candidate {
   // Set once by check::start() before workers run (null: no check, agent nor slowstart);
   // owned by the check module and alive for the whole process.
   check::ServerChecks* checks = nullptr;
+  // Runtime API `disable health|agent`: probes pause, the current state is kept.
+  std::atomic<bool> health_check_disabled{false}, agent_check_disabled{false};
 
  private:
   Backend& backend_;

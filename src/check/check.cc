@@ -270,6 +270,11 @@ sockaddr_storage ServerChecks::target(const std::optional<config::Address>& addr
 
 void ServerChecks::run_health() {
   if (health_probe_->running()) return;
+  if (s_.health_check_disabled.load(std::memory_order_relaxed)) {
+    // `disable health`: no probe, the state stays as it is; look again next interval.
+    health_timer_.arm(loop_, loop_.now() + static_cast<uint64_t>(s_.config().inter.count()));
+    return;
+  }
   const auto& c = s_.config();
   uint16_t port = c.check_port.value_or(0);
   if (port == 0 && c.check_addr) port = c.check_addr->port;
@@ -281,6 +286,10 @@ void ServerChecks::run_health() {
 void ServerChecks::run_agent() {
   if (agent_probe_->running()) return;
   const auto& c = s_.config();
+  if (s_.agent_check_disabled.load(std::memory_order_relaxed)) {
+    agent_timer_.arm(loop_, loop_.now() + static_cast<uint64_t>(c.agent_inter.value_or(c.inter).count()));
+    return;
+  }
   uint16_t port = c.agent_port.value_or(c.agent_addr ? c.agent_addr->port : 0);
   uint64_t inter = static_cast<uint64_t>(c.agent_inter.value_or(c.inter).count());
   agent_probe_->run(target(c.agent_addr), port, timing_for(s_, inter));

@@ -1053,6 +1053,12 @@ void HttpSession::build_response_head() {
   if (!rsp_.keep_alive || rsp_.framing == http::Framing::UntilClose) server_keepalive_ = false;
   if (soft_stop_ || w_.runtime().soft_stopping.load(std::memory_order_relaxed)) client_keepalive_ = false;
 
+  dechunk_ = rsp_.framing == http::Framing::Chunked && req_.version_minor == 0;
+  if (dechunk_) {
+    client_keepalive_ = false;   // the close delimits the de-chunked body
+    unchunk_st_ = Unchunk::Size;
+    unchunk_left_ = 0;
+  }
   rsp_out_.append(req_.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
   rsp_out_.append(fmt::format_int(rsp_.status).c_str());
   rsp_out_.push_back(' ');
@@ -1066,6 +1072,7 @@ void HttpSession::build_response_head() {
       if (tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
       continue;
     }
+    if (dechunk_ && ieq(h.name, "transfer-encoding")) continue;
     if (h.name.size() == 14 && ieq(h.name, "content-length")) {
       // One plain value, as for requests (build_request_head).
       if (!cl_sent) append_header(rsp_out_, h.name, fmt::format_int(rsp_.content_length).c_str());
@@ -1191,8 +1198,16 @@ bool HttpSession::forward_response_body() {
     if (rsp_left_ == 0) rsp_body_ = Body::Done;
     return n > 0;
   }
+  if (dechunk_ && rsp_out_.size() - rsp_out_off_ >= sin_.capacity()) return false;   // back-pressure
   auto s = rsp_chunk_.feed(std::string_view(sin_.data() + rsp_fwd_, avail));
-  rsp_fwd_ += s.consumed;
+  if (dechunk_) {
+    // HTTP/1.0 client: only the payload goes out (RFC 9112 section 6.1: no chunked
+    // encoding to a 1.0 recipient); the end of the body is the close of the connection.
+    unchunk(std::string_view(sin_.data() + rsp_fwd_, s.consumed));
+    sin_.consume(s.consumed);
+  } else {
+    rsp_fwd_ += s.consumed;
+  }
   if (s.error) {
     // The head is already on its way: the client only sees the connection close (never the
     // malformed bytes; the valid chunks still buffered are dropped with them).
@@ -1207,6 +1222,47 @@ bool HttpSession::forward_response_body() {
   }
   if (s.done) rsp_body_ = Body::Done;
   return s.consumed > 0;
+}
+
+// Appends the payload of validated chunked bytes to rsp_out_ (framing, extensions and
+// trailers dropped). The bytes were checked by rsp_chunk_, so this only tracks positions.
+void HttpSession::unchunk(std::string_view in) {
+  size_t i = 0;
+  while (i < in.size()) {
+    char c = in[i];
+    switch (unchunk_st_) {
+      case Unchunk::Size:
+        if (c == ';' || c == ' ' || c == '\t' || c == '\r') {
+          unchunk_st_ = Unchunk::SizeLine;
+        } else if (c == '\n') {
+          unchunk_st_ = unchunk_left_ == 0 ? Unchunk::Trailer : Unchunk::Data;
+        } else {
+          unsigned d = c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>((c | 0x20) - 'a' + 10);
+          unchunk_left_ = unchunk_left_ * 16 + d;
+        }
+        ++i;
+        break;
+      case Unchunk::SizeLine:
+        if (c == '\n') unchunk_st_ = unchunk_left_ == 0 ? Unchunk::Trailer : Unchunk::Data;
+        ++i;
+        break;
+      case Unchunk::Data: {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(unchunk_left_, in.size() - i));
+        rsp_out_.append(in.substr(i, n));
+        unchunk_left_ -= n;
+        i += n;
+        if (unchunk_left_ == 0) unchunk_st_ = Unchunk::DataEnd;
+        break;
+      }
+      case Unchunk::DataEnd:   // the CRLF after chunk data
+        if (c == '\n') unchunk_st_ = Unchunk::Size;
+        ++i;
+        break;
+      case Unchunk::Trailer:   // trailer fields up to the empty line: dropped
+        i = in.size();
+        break;
+    }
+  }
 }
 
 // The response is fully delivered to the client.

@@ -67,6 +67,7 @@ class HttpSession final : public Session, public core::IoHandler {
   bool request_body_buffered();
   bool forward_response_body();
   bool end_transaction();
+  void unchunk(std::string_view validated);
   void reply_error(uint16_t status, const char* reason);
   void reply_raw(std::string_view bytes);
   void update_timer();
@@ -134,6 +135,11 @@ class HttpSession final : public Session, public core::IoHandler {
   StickRules::Prepared stick_prep_;
   std::optional<uint64_t> lb_key_;          // hash key for balance source/uri/hdr
   std::string req_line_;                    // "METHOD target HTTP/1.x", for the log
+  // De-chunking a chunked response for an HTTP/1.0 client.
+  enum class Unchunk : uint8_t { Size, SizeLine, Data, DataEnd, Trailer };
+  bool dechunk_ = false;
+  Unchunk unchunk_st_ = Unchunk::Size;
+  uint64_t unchunk_left_ = 0;
   std::vector<const config::HttpRule*> hdr_edits_;   // http-request set/add/del-header to apply
   ServerConn* sc_ = nullptr;
   core::Timer timer_;

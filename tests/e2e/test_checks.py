@@ -312,3 +312,37 @@ def test_observe_layer4_marks_down(farm, sluice, ports):
         http_get(lb.port, "/")
     wait_log(lb, r"Server webfarm/dead is DOWN")
     assert shares(lb.port, 10) == {"webA": 10}
+
+
+def test_shutdown_backup_sessions_on_marked_up(farm, sluice):
+    """on-marked-up shutdown-backup-sessions: when the active server comes back, sessions
+    still open on the backups are closed, so clients return to the active server."""
+    a, b = farm(2, names=["webA", "bkpA"])
+    lb = sluice(farm_cfg([f"webA 127.0.0.1:{a.port} check inter 100 fall 1 rise 1 "
+                          "on-marked-up shutdown-backup-sessions",
+                          f"bkpA 127.0.0.1:{b.port} backup"], "option httpchk GET /health"))
+    a.set_health(500)
+    wait_log(lb, r"Server webfarm/webA is DOWN")
+    with HttpConn(lb.port, timeout=20) as c:
+        c.send(b"GET /slow?ms=15000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        wait_until(lambda: b.stats()["requests"] >= 1, 5, "long request reaching the backup")
+        a.set_health(200)
+        wait_log(lb, r"Server webfarm/webA is UP")
+        assert c.peer_closed(timeout=5)
+    assert shares(lb.port, 4) == {"webA": 4}
+
+
+def test_disable_health_pauses_probes(farm, sluice):
+    (a,) = farm(1)
+    lb = sluice("global\n    stats socket {dir}/admin.sock level admin\n" +
+                farm_cfg([f"webA 127.0.0.1:{a.port} check inter 100 fall 1 rise 1"], "option httpchk GET /health"))
+    assert lb.cli("disable health webfarm/webA").strip() == ""
+    before = a.stats()["health_requests"]
+    a.set_health(500)
+    # six check intervals of traffic: the server stays up because nobody probes it
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        assert shares(lb.port, 1) == {"webA": 1}
+    assert a.stats()["health_requests"] - before <= 1   # at most one probe already in flight
+    assert lb.cli("enable health webfarm/webA").strip() == ""
+    wait_log(lb, r"Server webfarm/webA is DOWN")

@@ -232,3 +232,21 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_large_chunked_response_dechunked_for_http10(farm, sluice):
+    from harness import bytes_pattern
+    (a,) = farm(1)
+    lb = sluice(listen([a]))
+    with HttpConn(lb.port) as c:
+        c.send(b"GET /bytes?n=300000&chunked=1 HTTP/1.0\r\n\r\n")
+        data = b""
+        c.sock.settimeout(10)
+        while (chunk := c.sock.recv(65536)):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"transfer-encoding" not in head.lower()
+    assert body == bytes_pattern(300000)
+    # an HTTP/1.1 client gets the chunked stream unchanged
+    r = http_request(lb.port, path="/bytes?n=300000&chunked=1")
+    assert r.header("Transfer-Encoding") == "chunked" and r.body == bytes_pattern(300000)

@@ -629,11 +629,10 @@ def test_http10_keepalive(proxy):
     assert be.total_conns >= 1 and len(be.requests()) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="gap: chunked responses are forwarded unchanged; de-chunking "
-                   "for HTTP/1.0 clients (RFC 9112 §6.1) is not implemented (docs/http.md)")
 def test_chunked_response_to_http10_client(proxy):
     # An HTTP/1.0 client cannot read chunked framing: the proxy must not send it one.
-    lb, _ = proxy(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    lb, _ = proxy(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n"
+                  b"A\r\n, world!!!\r\n0\r\nX-Trailer: t\r\n\r\n")
     with HttpConn(lb.port) as c:
         c.send(b"GET / HTTP/1.0\r\n\r\n")
         data = b""
@@ -641,4 +640,4 @@ def test_chunked_response_to_http10_client(proxy):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200")
-    assert b"transfer-encoding" not in head.lower() and body == b"hello"
+    assert b"transfer-encoding" not in head.lower() and body == b"hello, world!!!"
