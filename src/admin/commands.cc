@@ -429,6 +429,11 @@ void cmd_del_server(Context& ctx, Args a, Reply reply) {
     if (s->counters.cur_sess.load() != 0)
       return reply(fmt::format("Server still has {} session(s) attached to it, cannot remove it.\n",
                                s->counters.cur_sess.load()));
+    // Its probes run on a worker loop and refer to it; they cannot be detached yet.
+    if (s->checks != nullptr)
+      return reply("Server has health or agent checks (or slowstart); sluice cannot remove such a server "
+                   "at run time yet: remove it from the configuration and reload.\n");
+    if (s->queue_len.load() != 0) return reply("Server still has requests in its queue, cannot remove it.\n");
   }
   std::string name(s->name());
   // Idle connections to it live in every worker: drop them there first.

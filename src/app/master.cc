@@ -663,8 +663,16 @@ void Master::reload(Done done) {
 }
 
 void Master::show_proc(Done done) {
+  // Rows are snapshots: a worker may exit (and be freed) before its answer comes back.
+  struct Row {
+    pid_t pid;
+    WState state;
+    uint32_t reloads, generation;
+    uint64_t start_ms;
+    std::string sessions = "?";
+  };
   struct Gather {
-    std::vector<std::pair<Child*, std::string>> rows;
+    std::vector<Row> rows;
     size_t left = 0;
     Done done;
   };
@@ -678,21 +686,25 @@ void Master::show_proc(Done done) {
                        uptime(now - start_ms_), SLUICE_VERSION, "-", "-");
     for (WState st : {WState::Current, WState::Old}) {
       out += st == WState::Current ? "# workers\n" : "# old workers\n";
-      for (auto& [c, sess] : g->rows)
-        if (c->state == st)
-          out += fmt::format("{:<15} {:<15} {:<15} {:<15} {:<15} {:<15} {}\n", c->pid, "worker", c->reloads,
-                             uptime(now - c->start_ms), SLUICE_VERSION, c->generation, sess);
+      for (auto& r : g->rows)
+        if (r.state == st)
+          out += fmt::format("{:<15} {:<15} {:<15} {:<15} {:<15} {:<15} {}\n", r.pid, "worker", r.reloads,
+                             uptime(now - r.start_ms), SLUICE_VERSION, r.generation, r.sessions);
     }
     g->done(out);
   };
-  for (auto& c : children_)
-    if (!c->exited && c->state != WState::Starting) g->rows.emplace_back(c.get(), "?");
+  std::vector<Child*> asked;
+  for (auto& c : children_) {
+    if (c->exited || c->state == WState::Starting) continue;
+    g->rows.push_back(Row{c->pid, c->state, c->reloads, c->generation, c->start_ms});
+    asked.push_back(c.get());
+  }
   g->left = g->rows.size();
   if (g->left == 0) return finish();
-  for (size_t i = 0; i < g->rows.size(); ++i) {
-    g->rows[i].first->channel->query("show info", [g, i, finish](std::string info) {
+  for (size_t i = 0; i < asked.size(); ++i) {
+    asked[i]->channel->query("show info", [g, i, finish](std::string info) {
       auto p = info.find("CurrConns: ");
-      if (p != std::string::npos) g->rows[i].second = std::to_string(std::atoi(info.c_str() + p + 11));
+      if (p != std::string::npos) g->rows[i].sessions = std::to_string(std::atoi(info.c_str() + p + 11));
       if (--g->left == 0) finish();
     });
   }
