@@ -12,7 +12,7 @@ namespace sluice::core {
 // Not thread-safe: one pool per event loop.
 class BufferPool {
  public:
-  explicit BufferPool(uint32_t size, size_t keep = 32) : size_(size), keep_(keep) {}
+  explicit BufferPool(uint32_t size, size_t keep = 256) : size_(size), keep_(keep) {}
   ~BufferPool() {
     for (char* p : free_) delete[] p;
   }
