@@ -17,6 +17,17 @@ namespace sluice::proxy {
 
 TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
     : Session(w, fe, fd, src, id), timer_([this] {
+        if (st_ == State::Queued) {
+          if (be_->cancel(*pending_)) {
+            w_.remove_waiting(id_);
+            timed_out_ = queue_timed_out_ = true;
+            st_ = State::Closed;   // timeout queue: the client connection is closed
+            finish();
+          } else {
+            update_timer();        // granted at this very moment: the wake-up is on its way
+          }
+          return;
+        }
         if (st_ == State::Connecting) {
           on_connect_error(ETIMEDOUT);
           process();
@@ -76,11 +87,46 @@ bool TcpSession::connect_next() {
   const StickRules* stick = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
   AclContext actx{&src_, &dst(), nullptr};
   backend::Server* sticky = stick ? stick->match(*be_, actx, w_.loop().now()) : nullptr;
-  auto pick = be_->pick({}, key, tried_, nullptr, w_.loop().now(), sticky);
+  backend::PendingRequest* pending = nullptr;
+  if (be_->may_queue()) {
+    if (!pending_) {
+      pending_ = std::make_unique<backend::PendingRequest>();
+      // Runs under the backend lock on whichever thread freed the slot: only post.
+      pending_->wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
+    }
+    pending = pending_.get();
+  }
+  if (!queue_start_) queue_start_ = w_.loop().now();
+  auto pick = be_->pick({}, key, tried_, pending, w_.loop().now(), sticky);
+  if (pick.result == backend::PickResult::Queued) {
+    st_ = State::Queued;   // every server at its maxconn: wait for a slot (timeout queue)
+    w_.add_waiting(id_, *this);
+    return true;
+  }
   if (stick != nullptr && pick.server != nullptr) stick->store(*pick.server, actx, nullptr, w_.loop().now());
   server_ = pick.server;
-  sockaddr_storage addr{};
-  socklen_t len = 0;
+  return connect_to(pick.addr, pick.addr_len);
+}
+
+void TcpSession::on_slot_granted() {
+  if (closed_ || st_ != State::Queued) return;
+  w_.remove_waiting(id_);
+  st_ = State::Connecting;
+  server_ = pending_->granted;
+  pending_->granted = nullptr;
+  connect_to(pending_->addr, pending_->addr_len);
+  process();
+}
+
+void TcpSession::leave_queue() {
+  if (st_ != State::Queued) return;
+  w_.remove_waiting(id_);
+  if (!be_->cancel(*pending_) && pending_->granted != nullptr) be_->release(*pending_->granted);
+  pending_->granted = nullptr;
+}
+
+// Connects to the picked server (its slot is held) or to the dispatch address.
+bool TcpSession::connect_to(sockaddr_storage addr, socklen_t len) {
   if (server_ == nullptr) {
     if (!be_->config().dispatch) {
       be_->counters.no_server.fetch_add(1, std::memory_order_relaxed);
@@ -90,8 +136,6 @@ bool TcpSession::connect_next() {
     addr = be_->config().dispatch->sa;
     len = be_->config().dispatch->sa_len;
   } else {
-    addr = pick.addr;
-    len = pick.addr_len;
     if (server_->port_from_client()) {
       uint16_t cport = net::port_of(reinterpret_cast<const sockaddr*>(&dst()));
       int port = server_->config().addr.port_offset ? cport + server_->config().addr.port_delta : cport;
@@ -221,7 +265,9 @@ void TcpSession::process() {
 
 void TcpSession::update_timer() {
   uint64_t d;
-  if (st_ == State::Connecting) {
+  if (st_ == State::Queued) {
+    d = queue_start_ + to_.queue;
+  } else if (st_ == State::Connecting) {
     d = connect_start_ + to_.connect;
   } else if (be_->config().timeouts.tunnel || fe_.config().timeouts.tunnel) {
     d = std::max(last_c_io_, last_s_io_) + to_.tunnel;
@@ -259,6 +305,11 @@ void TcpSession::log_session() {
   else if (!s_connected_) who = 'S';
   r.term[0] = who;
   r.term[1] = who == '-' ? '-' : (s_connected_ ? 'D' : 'C');
+  if (queue_timed_out_) {
+    r.term[0] = 's';
+    r.term[1] = 'Q';
+    r.Tw = static_cast<int64_t>(now - queue_start_);
+  }
   r.term[2] = r.term[3] = '-';
   auto& rt = w_.runtime();
   r.actconn = rt.cur_conns.load(std::memory_order_relaxed);
@@ -285,6 +336,7 @@ void TcpSession::log_session() {
 
 void TcpSession::finish() {
   if (closed_) return;
+  leave_queue();
   log_session();
   closed_ = true;
   timer_.disarm();
@@ -306,7 +358,8 @@ std::string TcpSession::describe() const {
                      id_, net::to_string(src_), fe_.name(), be_ ? be_->name() : "<NONE>",
                      server_ ? std::string(server_->name()) : "<none>",
                      (w_.loop().now() - start_ms_) / 1000,
-                     st_ == State::Connecting ? "CONNECTING" : "RELAYING", cfd_, sfd_);
+                     st_ == State::Queued ? "QUEUED" : st_ == State::Connecting ? "CONNECTING" : "RELAYING",
+                     cfd_, sfd_);
 }
 
 }  // namespace sluice::proxy

@@ -1,6 +1,7 @@
 // TcpSession: mode tcp. A bidirectional relay between the client and one server, with
 // half-close propagated each way and timeout client / server / tunnel.
 //
+//   (all servers at maxconn) Queued --(slot granted)--> Connecting   (timeout queue: close)
 //   Connecting --(connected)--> Relaying --(both directions shut)--> Closed
 //        |  ^                                 
 //        +--+ connect error with retries left (redispatch on the last one)
@@ -22,6 +23,7 @@ class TcpSession final : public Session, public core::IoHandler {
   backend::Backend* backend() const override { return be_; }
   void kill(const char* why) override;
   void soft_stop() override {}
+  void on_slot_granted() override;
   std::string describe() const override;
 
  private:
@@ -31,10 +33,12 @@ class TcpSession final : public Session, public core::IoHandler {
     void on_io(uint32_t events) override;
     TcpSession& s_;
   };
-  enum class State : uint8_t { Connecting, Relaying, Closed };
+  enum class State : uint8_t { Queued, Connecting, Relaying, Closed };
 
   void process();
   bool connect_next();
+  bool connect_to(sockaddr_storage addr, socklen_t len);
+  void leave_queue();
   void on_connect_error(int err);
   bool relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable, bool& eof,
              bool& shut_sent, uint64_t& last_io, uint64_t& bytes);
@@ -60,7 +64,10 @@ class TcpSession final : public Session, public core::IoHandler {
   uint64_t last_c_io_ = 0, last_s_io_ = 0, connect_start_ = 0, connected_ms_ = 0;
   uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
   uint32_t retries_done_ = 0;
+  uint64_t queue_start_ = 0;
+  std::unique_ptr<backend::PendingRequest> pending_;
   bool timed_out_ = false;
+  bool queue_timed_out_ = false;
   sockaddr_storage server_addr_{};
   core::Timer timer_;
 };

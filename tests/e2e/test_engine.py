@@ -250,3 +250,28 @@ def test_large_chunked_response_dechunked_for_http10(farm, sluice):
     # an HTTP/1.1 client gets the chunked stream unchanged
     r = http_request(lb.port, path="/bytes?n=300000&chunked=1")
     assert r.header("Transfer-Encoding") == "chunked" and r.body == bytes_pattern(300000)
+
+
+def test_tcp_mode_queues_on_server_maxconn(demo_app, sluice):
+    """mode tcp: connections beyond the server's maxconn wait for a slot instead of being
+    closed; `timeout queue` bounds the wait."""
+    a = demo_app("webA")
+    lb = sluice(f"""{DEFAULTS}
+listen relay
+    mode tcp
+    bind 127.0.0.1:{{bind}}
+    timeout queue 10s
+    server webA 127.0.0.1:{a.port} maxconn 2
+""")
+    statuses = concurrent(lb.port, 6, "/slow?ms=200")
+    assert statuses == [200] * 6, statuses
+    assert a.stats()["max_in_flight"] <= 2
+    lb2 = sluice(f"""{DEFAULTS}
+listen relay
+    mode tcp
+    bind 127.0.0.1:{{bind}}
+    timeout queue 200ms
+    server webA 127.0.0.1:{a.port} maxconn 1
+""")
+    out = concurrent(lb2.port, 3, "/slow?ms=1500")
+    assert out.count(200) == 1, out            # the others were closed after timeout queue

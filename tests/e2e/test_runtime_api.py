@@ -265,3 +265,53 @@ def test_set_addr_maxconn_health_and_shutdown(farm, sluice):
     assert lb.cli("disable server APP1/SRV1") == "\n"
     assert state_rows(lb.cli("show servers state"))["SRV1"]["srv_admin_state"] == "1"
     assert lb.cli("enable server APP1/SRV1") == "\n"
+
+
+def test_add_and_del_server_under_load_fail_nothing(farm, sluice):
+    """Issue 6: `add server` and `del server` while clients keep sending (new connections and
+    keep-alive ones): not one request fails, and the new server takes its share."""
+    import time
+    apps, lb = start(farm, sluice, n=3)
+    new = apps[2]
+    stop = threading.Event()
+    results: list = []
+
+    def client(keepalive: bool):
+        conn = None
+        deadline = time.monotonic() + 20   # bounded in time and count
+        for _ in range(3000):
+            if stop.is_set() or time.monotonic() > deadline:
+                break
+            try:
+                if keepalive:
+                    conn = conn or HttpConn(lb.port)
+                    r = conn.request("GET", "/")
+                else:
+                    r = http_get(lb.port, "/")
+                results.append((r.status, r.served_by))
+            except Exception as exc:  # noqa: BLE001 - recorded as a failure
+                results.append((repr(exc), None))
+                conn = None
+        if conn:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in (True, True, False, False)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: len(results) >= 100, 10, "traffic before the change")
+        assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{new.port} cookie SRV3") == "New server registered.\n\n"
+        assert lb.cli("set server APP1/SRV3 state ready") == "\n"
+        wait_until(lambda: sum(1 for _, s in results if s == "SRV3") >= 50, 10, "SRV3 to take traffic")
+        assert lb.cli("set server APP1/SRV3 state maint") == "\n"
+        assert cli_wait(lb, "wait 10s srv-removable APP1/SRV3") == "Success.\n\n"
+        assert lb.cli("del server APP1/SRV3") == "Server deleted.\n\n"
+        mark = len(results)
+        wait_until(lambda: len(results) >= mark + 100, 10, "traffic after the removal")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    failures = [r for r in results if r[0] != 200]
+    assert not failures, failures[:5]
+    assert all(s != "SRV3" for _, s in results[mark:])
