@@ -1,5 +1,7 @@
 #include "backend/backend.h"
 
+#include "core/clock.h"
+
 #include <algorithm>
 
 namespace sluice::backend {
@@ -92,6 +94,9 @@ void Backend::take_locked(Server& s) {
   auto n = s.counters.cur_sess.fetch_add(1, std::memory_order_relaxed) + 1;
   if (n > s.counters.max_sess.load(std::memory_order_relaxed)) s.counters.max_sess.store(n, std::memory_order_relaxed);
   s.counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
+  uint64_t now = core::monotonic_ms();
+  s.counters.sess_rate.hit(now);
+  counters.sess_rate.hit(now);
   auto b = counters.cur_sess.fetch_add(1, std::memory_order_relaxed) + 1;
   if (b > counters.max_sess.load(std::memory_order_relaxed)) counters.max_sess.store(b, std::memory_order_relaxed);
 }

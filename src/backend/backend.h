@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "backend/server.h"
+#include "core/rate.h"
 #include "config/model.h"
 #include "lb/algorithm.h"
 
 namespace sluice::backend {
 
 struct BackendCounters {
+  core::RateCounter sess_rate;
   std::atomic<uint64_t> sessions_total{0};
   std::atomic<uint32_t> cur_sess{0}, max_sess{0};
   std::atomic<uint64_t> bytes_in{0}, bytes_out{0};

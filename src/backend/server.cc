@@ -116,6 +116,13 @@ void Server::set_admin_state(AdminState s) {
 void Server::set_op_state(OpState s) {
   if (op_ == s) return;
   if (s == OpState::Down) counters.down_transitions.fetch_add(1, std::memory_order_relaxed);
+  uint64_t now = core::monotonic_ms();
+  if (s == OpState::Down) {
+    down_since_ms_.store(now, std::memory_order_relaxed);
+  } else if (op_ == OpState::Down) {
+    uint64_t since = down_since_ms_.exchange(0, std::memory_order_relaxed);
+    if (since != 0 && now > since) downtime_ms_.fetch_add(now - since, std::memory_order_relaxed);
+  }
   op_ = s;
   last_change_s = static_cast<uint64_t>(core::wall_seconds());
 }

@@ -19,6 +19,7 @@
 
 #include "backend/queue.h"
 #include "config/model.h"
+#include "core/rate.h"
 #include "lb/algorithm.h"
 
 namespace sluice::check {
@@ -53,6 +54,7 @@ struct CheckInfo {
 };
 
 struct ServerCounters {
+  core::RateCounter sess_rate;
   std::atomic<uint64_t> sessions_total{0};
   std::atomic<uint32_t> cur_sess{0};      // sessions currently using the server
   std::atomic<uint32_t> max_sess{0};
@@ -117,6 +119,13 @@ class Server final : public lb::Candidate {
   bool takes_new_traffic() const { return usable() && weight() > 0; }
 
   ServerCounters counters;
+  // Seconds spent DOWN so far, the current outage included (`downtime` in show stat).
+  uint64_t downtime_s(uint64_t now_ms) const {
+    uint64_t d = downtime_ms_.load(std::memory_order_relaxed);
+    uint64_t since = down_since_ms_.load(std::memory_order_relaxed);
+    if (since != 0 && now_ms > since) d += now_ms - since;
+    return d / 1000;
+  }
   RequestQueue queue;                 // requests bound to this server, waiting for a slot
   std::atomic<uint32_t> queue_len{0}, queue_max{0};
   CheckInfo check_info;
@@ -140,6 +149,7 @@ class Server final : public lb::Candidate {
   OpState op_ = OpState::Up;
   uint32_t uweight_ = 1;
   double slowstart_factor_ = 1.0;
+  std::atomic<uint64_t> downtime_ms_{0}, down_since_ms_{0};
 };
 
 }  // namespace sluice::backend

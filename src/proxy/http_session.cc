@@ -558,6 +558,7 @@ bool HttpSession::on_request_head() {
   redispatched_ = false;
   ck_req_ = ck_rsp_ = '-';
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
+  fe_.counters.req_rate.hit(head_done_ms_);
   bool needs_rules = !fe_.use_backends.empty() || !fe_.http_request_rules.empty() || !fe_.monitor_fail.empty();
   AclContext actx{&src_, needs_rules ? &dst() : nullptr, &req_};
 

@@ -15,6 +15,7 @@
 #include "config/model.h"
 #include "core/result.h"
 #include "backend/stick_table.h"
+#include "core/rate.h"
 #include "proxy/acl.h"
 #include "proxy/stick.h"
 
@@ -27,6 +28,7 @@ namespace sluice::proxy {
 class Worker;
 
 struct FrontendCounters {
+  core::RateCounter sess_rate, req_rate;
   std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
   std::atomic<uint32_t> cur_conns{0}, max_conns{0};
   std::atomic<uint64_t> bytes_in{0}, bytes_out{0};

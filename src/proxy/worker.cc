@@ -158,6 +158,7 @@ void Listener::accept_some() {
     auto fcur = fe.counters.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
     if (fcur > fe.counters.max_conns.load(std::memory_order_relaxed)) fe.counters.max_conns.store(fcur, std::memory_order_relaxed);
     fe.counters.conns_total.fetch_add(1, std::memory_order_relaxed);
+    fe.counters.sess_rate.hit(w_.loop().now());
     fe.counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
     if (src.ss_family != AF_UNIX) net::set_nodelay(fd);
     uint64_t id = w_.next_session_id();

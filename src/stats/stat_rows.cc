@@ -76,6 +76,7 @@ std::string server_status(const backend::Server& s) {
 namespace {
 
 StatRow frontend_row(proxy::Runtime& rt, proxy::Frontend& fe) {
+  uint64_t mono = core::monotonic_ms();
   StatRow r{'F', fe.id(), 0, {}};
   auto& c = fe.counters;
   uint32_t slim = fe.maxconn.load() ? fe.maxconn.load() : rt.maxconn.load();
@@ -83,8 +84,10 @@ StatRow frontend_row(proxy::Runtime& rt, proxy::Frontend& fe) {
          {"smax", n(c.max_conns)}, {"slim", std::to_string(slim)}, {"stot", n(c.sessions_total)},
          {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)}, {"dreq", n(c.denied)}, {"dresp", "0"},
          {"ereq", n(c.req_errors)}, {"status", rt.soft_stopping ? "STOP" : "OPEN"}, {"pid", "1"},
-         {"iid", std::to_string(fe.id())}, {"sid", "0"}, {"type", "0"}, {"rate", "0"},
-         {"rate_lim", "0"}, {"rate_max", "0"}, {"req_rate", "0"}, {"req_rate_max", "0"},
+         {"iid", std::to_string(fe.id())}, {"sid", "0"}, {"type", "0"},
+         {"rate", std::to_string(c.sess_rate.rate(mono))}, {"rate_lim", "0"},
+         {"rate_max", std::to_string(c.sess_rate.max())}, {"req_rate", std::to_string(c.req_rate.rate(mono))},
+         {"req_rate_max", std::to_string(c.req_rate.max())},
          {"req_tot", n(c.requests_total)}, {"comp_in", "0"}, {"comp_out", "0"}, {"comp_byp", "0"},
          {"comp_rsp", "0"}, {"mode", fe.http() ? "http" : "tcp"}, {"conn_rate", "0"},
          {"conn_rate_max", "0"}, {"conn_tot", n(c.conns_total)}, {"intercepted", n(c.intercepted)},
@@ -95,8 +98,13 @@ StatRow frontend_row(proxy::Runtime& rt, proxy::Frontend& fe) {
 
 void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& out) {
   auto now = static_cast<uint64_t>(core::wall_seconds());
+  uint64_t mono = core::monotonic_ms();
   bool http = b.config().mode == config::Mode::Http;
   std::lock_guard lk(b.mutex());
+  // Backend downtime, approximated as the shortest server downtime (an upper bound of the
+  // time all servers were down together); 0 without servers.
+  uint64_t be_down = b.servers().empty() ? 0 : UINT64_MAX;
+  for (auto& sp : b.servers()) be_down = std::min(be_down, sp->downtime_s(mono));
   uint64_t weight = 0;
   uint64_t last = 0;
   for (auto& sp : b.servers()) {
@@ -116,7 +124,9 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
            {"bck", s.is_backup() ? "1" : "0"},
            {"lastchg", std::to_string(now >= s.last_change_s ? now - s.last_change_s : 0)},
            {"pid", "1"}, {"iid", std::to_string(b.id())}, {"sid", std::to_string(s.id())},
-           {"lbtot", n(c.sessions_total)}, {"type", "2"}, {"rate", "0"}, {"rate_max", "0"},
+           {"lbtot", n(c.sessions_total)}, {"type", "2"}, {"rate", std::to_string(c.sess_rate.rate(mono))},
+           {"rate_max", std::to_string(c.sess_rate.max())},
+           {"downtime", std::to_string(s.downtime_s(mono))},
            {"cli_abrt", "0"}, {"srv_abrt", "0"}, {"lastsess", "-1"}, {"qtime", "0"},
            {"ctime", "0"}, {"rtime", "0"}, {"ttime", "0"}, {"mode", http ? "http" : "tcp"},
            {"wrew", "0"}, {"connect", "0"}, {"reuse", "0"}, {"srv_icur", "0"},
@@ -147,8 +157,9 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
          {"status", up ? "UP" : "DOWN"}, {"weight", std::to_string(weight)},
          {"act", std::to_string(b.usable_active())}, {"bck", std::to_string(b.usable_backup())},
          {"chkdown", "0"}, {"lastchg", std::to_string(last && now >= last ? now - last : 0)},
-         {"downtime", "0"}, {"pid", "1"}, {"iid", std::to_string(b.id())}, {"sid", "0"},
-         {"lbtot", n(c.sessions_total)}, {"type", "1"}, {"rate", "0"}, {"rate_max", "0"},
+         {"downtime", std::to_string(be_down)}, {"pid", "1"}, {"iid", std::to_string(b.id())}, {"sid", "0"},
+         {"lbtot", n(c.sessions_total)}, {"type", "1"}, {"rate", std::to_string(c.sess_rate.rate(mono))},
+         {"rate_max", std::to_string(c.sess_rate.max())},
          {"cli_abrt", "0"}, {"srv_abrt", "0"}, {"comp_in", "0"}, {"comp_out", "0"},
          {"comp_byp", "0"}, {"comp_rsp", "0"}, {"lastsess", "-1"}, {"qtime", "0"}, {"ctime", "0"},
          {"rtime", "0"}, {"ttime", "0"}, {"mode", http ? "http" : "tcp"},

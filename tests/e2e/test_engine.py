@@ -275,3 +275,30 @@ listen relay
 """)
     out = concurrent(lb2.port, 3, "/slow?ms=1500")
     assert out.count(200) == 1, out            # the others were closed after timeout queue
+
+
+def test_stat_rates_and_downtime(farm, sluice):
+    a, b = farm(2)
+    lb = sluice("global\n    stats socket {dir}/admin.sock level admin\n" + DEFAULTS +
+                f"listen web\n    bind 127.0.0.1:{{bind}}\n    option httpchk GET /health\n"
+                f"    server webA 127.0.0.1:{a.port} check inter 100 fall 1 rise 1\n"
+                f"    server webB 127.0.0.1:{b.port}\n")
+    for _ in range(20):
+        http_request(lb.port)
+
+    def row(svname: str) -> dict:
+        lines = lb.cli("show stat").splitlines()
+        head = lines[0].lstrip("# ").split(",")
+        for line in lines[1:]:
+            f = line.split(",")
+            if len(f) > 1 and f[0] == "web" and f[1] == svname:
+                return dict(zip(head, f))
+        raise AssertionError(svname)
+
+    assert int(row("FRONTEND")["rate_max"]) >= 10
+    assert int(row("FRONTEND")["req_rate_max"]) >= 10
+    assert int(row("webB")["rate_max"]) >= 5
+    a.set_health(500)
+    wait_until(lambda: row("webA")["status"].startswith("DOWN"), 5, "webA down")
+    wait_until(lambda: int(row("webA")["downtime"]) >= 1, 5, "downtime to count")
+    assert row("webB")["downtime"] == "0"
