@@ -148,6 +148,26 @@ void cmd_show_table(Context& ctx, Args a, Reply reply) {
   reply(out);
 }
 
+// _dumptables: every stick table with its entries, for the next process on reload
+// (app/server_state.h parses it). Keys are hex, expiries are remaining milliseconds.
+void cmd_dump_tables(Context& ctx, Args, Reply reply) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t now = core::monotonic_ms();
+  std::string out = "# sluice tables v1\n";
+  for (auto& t : ctx.rt.stick_tables()) {
+    out += "table " + t->name() + "\n";
+    for (auto& e : t->snapshot(now)) {
+      std::string hex;
+      for (unsigned char c : e.key) {
+        hex.push_back(kHex[c >> 4]);
+        hex.push_back(kHex[c & 15]);
+      }
+      out += fmt::format("{} {} {}\n", hex, e.server_id, e.expire_ms ? e.expire_ms - now : 0);
+    }
+  }
+  reply(out);
+}
+
 std::optional<uint64_t> session_id(std::string_view s) {
   if (s.starts_with("0x") || s.starts_with("0X")) {
     uint64_t v = 0;
@@ -618,6 +638,7 @@ const std::vector<Command>& commands() {
       {{"show", "servers"}, L::User, "show servers state|conn [<bk>]", "dump server state or connections", cmd_show_servers},
       {{"show", "sess"}, L::Operator, "show sess [all|<id>]", "report the list of current sessions or this one", cmd_show_sess},
       {{"show", "stat"}, L::User, "show stat [typed|json]", "report counters for each proxy and server", cmd_show_stat},
+      {{"_dumptables"}, L::Admin, "_dumptables", "dump stick tables for a reload (internal)", cmd_dump_tables},
       {{"show", "table"}, L::User, "show table [<table>]", "report information about stick tables", cmd_show_table},
       {{"shutdown", "session"}, L::Admin, "shutdown session <id>", "kill a specific session", cmd_shutdown_session},
       {{"shutdown", "sessions"}, L::Admin, "shutdown sessions server <bk>/<srv>", "kill sessions on a server", cmd_shutdown_sessions},

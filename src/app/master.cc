@@ -535,6 +535,7 @@ void Master::start_worker(config::Config cfg, std::map<std::string, int> fds, st
     WorkerLaunch launch;
     launch.fds = std::move(fds);
     launch.state = std::move(state);
+    launch.tables = pending_tables_;
     launch.ready_fd = ready[1];
     launch.channel_fd = chan[1];
     Options wopt = opt_;
@@ -649,8 +650,10 @@ void Master::reload(Done done) {
   auto cfg = std::make_shared<config::Config>(std::move(*loaded.cfg));
   // The new worker starts with the current one's server state (admin state, weights,
   // addresses, health); files named by load-server-state-from-file serve when it has none.
-  auto go = [this, cfg](std::string state_text) {
+  auto go = [this, cfg](std::string answer) {
     if (stopping_) return finish_reload(false, "the master is stopping\n");
+    auto [state_text, tables] = split_state_and_tables(answer);
+    pending_tables_ = std::move(tables);
     std::vector<ServerStateLine> state = parse_server_state(state_text);
     auto files = read_state_files(*cfg);
     if (!files) return finish_reload(false, fmt::format("[ALERT] {}\n", files.error().message));
@@ -658,7 +661,7 @@ void Master::reload(Done done) {
     start_worker(*cfg, pending_fds_, std::move(state));
   };
   Child* c = current();
-  if (c && c->channel) c->channel->query("show servers state", go);
+  if (c && c->channel) c->channel->query("show servers state;_dumptables", go);
   else go("");
 }
 

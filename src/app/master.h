@@ -82,6 +82,7 @@ class Master {
   uint64_t start_ms_ = 0;
   uint64_t reload_start_us_ = 0;
   std::string reload_log_, last_log_;
+  std::string pending_tables_;   // stick tables of the current worker, for the next one
 };
 
 }  // namespace sluice::app

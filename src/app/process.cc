@@ -131,6 +131,7 @@ int Process::run_standalone() {
       core::debug("got {} listening socket(s) from {}", inherited.size(), from);
       // The old process's server state too (it wins over load-server-state-from-file).
       if (auto text = cli_query(from, "show servers state")) state = parse_server_state(*text);
+      if (auto text = cli_query(from, "_dumptables")) tables_ = *text;   // stick tables survive too
     } else if (!opt_.fd_socket.empty()) {
       std::fprintf(stderr, "[ALERT] Failed to get the sockets from the old process: %s\n", got.error().message.c_str());
       return 1;
@@ -177,6 +178,7 @@ int Process::run_standalone() {
   }
   close_all(inherited);   // sockets the new configuration no longer binds
   if (size_t n = apply_state_to_runtime(*rt_, state)) core::debug("server state restored for {} server(s)", n);
+  if (size_t n = apply_tables(*rt_, tables_)) core::debug("{} stick-table entries restored", n);
 
   bool daemon = opt_.daemon || cfg_->global.daemon;
   std::string pidfile = !opt_.pidfile.empty() ? opt_.pidfile : cfg_->global.pidfile;
@@ -225,6 +227,7 @@ int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
   if (auto opened = rt_->open_listeners(launch.fds); !opened) return report(opened.error().message);
   close_all(launch.fds);
   apply_state_to_runtime(*rt_, launch.state);
+  apply_tables(*rt_, launch.tables);
   master_channel_ = launch.channel_fd;
   int ready = launch.ready_fd;
   return serve(*admin, {}, [ready] {

@@ -35,6 +35,7 @@ LoadedConfig load_config(const Options& opt);
 struct WorkerLaunch {
   std::map<std::string, int> fds;   // listening sockets by bind_key(); the master keeps its own
   std::vector<ServerStateLine> state;   // the previous worker's server state
+  std::string tables;                   // its stick tables (`_dumptables` output)
   int ready_fd = -1;     // written "1\n" once serving, or the error text before exiting
   int channel_fd = -1;   // runtime API channel to the master
 };
@@ -66,6 +67,7 @@ class Process {
   std::unique_ptr<core::Timer> hard_stop_timer_, grace_timer_, idle_check_timer_;
   int master_channel_ = -1;
   bool stopping_ = false;
+  std::string tables_;   // stick tables handed over by the old process (-sf)
 };
 
 }  // namespace sluice::app

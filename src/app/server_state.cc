@@ -1,5 +1,7 @@
 #include "app/server_state.h"
 
+#include "core/clock.h"
+
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -165,6 +167,47 @@ size_t apply_state_to_runtime(proxy::Runtime& rt, const std::vector<ServerStateL
     }
   }
   return n;
+}
+
+}  // namespace sluice::app
+
+namespace sluice::app {
+
+size_t apply_tables(proxy::Runtime& rt, std::string_view dump) {
+  if (!dump.starts_with("# sluice tables v1")) return 0;
+  uint64_t now = core::monotonic_ms();
+  backend::StickTable* table = nullptr;
+  size_t n = 0;
+  size_t pos = 0;
+  while (pos < dump.size()) {
+    size_t nl = dump.find('\n', pos);
+    std::string_view line = dump.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? dump.size() : nl + 1;
+    if (line.starts_with("table ")) {
+      table = rt.find_table(line.substr(6));
+      continue;
+    }
+    if (table == nullptr || line.empty() || line[0] == '#') continue;
+    auto sp1 = line.find(' ');
+    auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos) continue;
+    std::string_view hex = line.substr(0, sp1);
+    if (hex.size() % 2 != 0) continue;
+    std::string key;
+    auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) key.push_back(static_cast<char>(nib(hex[i]) * 16 + nib(hex[i + 1])));
+    int id = std::atoi(std::string(line.substr(sp1 + 1, sp2 - sp1 - 1)).c_str());
+    uint64_t left = std::strtoull(std::string(line.substr(sp2 + 1)).c_str(), nullptr, 10);
+    table->restore(key, id, left ? now + left : 0);
+    ++n;
+  }
+  return n;
+}
+
+std::pair<std::string, std::string> split_state_and_tables(const std::string& text) {
+  auto at = text.find("# sluice tables v1");
+  if (at == std::string::npos) return {text, ""};
+  return {text.substr(0, at), text.substr(at)};
 }
 
 }  // namespace sluice::app

@@ -42,4 +42,10 @@ void apply_state_to_config(config::Config& cfg, const std::vector<ServerStateLin
 // Returns the number of servers whose state was restored.
 size_t apply_state_to_runtime(proxy::Runtime& rt, const std::vector<ServerStateLine>& lines);
 
+// Stick-table entries handed over on reload: the output of the old process's `_dumptables`.
+// Tables are matched by name; entries of tables the new configuration lacks are dropped.
+size_t apply_tables(proxy::Runtime& rt, std::string_view dump);
+// Splits a "show servers state;_dumptables" answer into its two parts.
+std::pair<std::string, std::string> split_state_and_tables(const std::string& text);
+
 }  // namespace sluice::app

@@ -55,6 +55,13 @@ void StickTable::store(const std::string& key, int server_id, uint64_t now_ms, b
   index_[key] = lru_.begin();
 }
 
+void StickTable::restore(const std::string& key, int server_id, uint64_t expire_ms) {
+  std::lock_guard lk(mu_);
+  if (index_.count(key) != 0 || index_.size() >= (cfg_.size ? cfg_.size : 1)) return;
+  lru_.push_back(Entry{key, server_id, expire_ms, 0});   // in dump order: most recent first
+  index_[key] = std::prev(lru_.end());
+}
+
 void StickTable::clear() {
   std::lock_guard lk(mu_);
   lru_.clear();

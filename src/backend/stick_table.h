@@ -29,6 +29,8 @@ class StickTable {
   std::optional<int> lookup(const std::string& key, uint64_t now_ms);
   // Stores key -> server id. An existing entry keeps its server unless `overwrite`.
   void store(const std::string& key, int server_id, uint64_t now_ms, bool overwrite = false);
+  // Reload handover: an entry with its absolute expiry (0 = never), as the old process had it.
+  void restore(const std::string& key, int server_id, uint64_t expire_ms);
   void clear();
   size_t size();
 

@@ -462,3 +462,51 @@ def test_idle_keepalive_close_never_races_a_request(farm, sluice, procs):
             wait_until(lambda: load.snapshot() > before + 100, what="requests after the reload")
     assert load.failures == [], load.failures[:10]
     assert load.closes >= 10
+
+
+STICKY_CFG = CFG.replace("    balance roundrobin\n",
+                         "    balance roundrobin\n    stick-table type ip size 100 expire 10m\n    stick on src\n")
+
+
+def _from(port: int, src: str) -> str:
+    s = socket.socket()
+    try:
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        data = b""
+        while (chunk := s.recv(65536)):
+            data += chunk
+    finally:
+        s.close()
+    for line in data.split(b"\r\n"):
+        if line.lower().startswith(b"x-served-by:"):
+            return line.split(b":", 1)[1].strip().decode()
+    raise AssertionError(data[:200])
+
+
+def _owners(port: int) -> dict[str, str]:
+    return {src: _from(port, src) for src in (f"127.0.0.{i}" for i in range(2, 8))}
+
+
+def test_stick_table_survives_sf_reload(farm, sluice, procs):
+    apps, lb, pidfile = start_sf(farm, sluice, STICKY_CFG)
+    ps = procs(lb)
+    before = _owners(lb.port)
+    assert set(before.values()) == {"s1", "s2"}
+    reload_sf(lb, ps, pidfile)
+    table = socat("show table be", lb.admin_sock)
+    assert table.startswith("# table: be, type: ip, size:100, used:6"), table
+    _from(lb.port, "127.0.0.20")   # moves a fresh round robin by one: only the table keeps owners
+    assert _owners(lb.port) == before
+
+
+def test_stick_table_survives_master_reload(farm, sluice):
+    apps, lb, msock = start_master(farm, sluice, STICKY_CFG)
+    before = _owners(lb.port)
+    assert set(before.values()) == {"s1", "s2"}
+    out = mcli("reload", msock)
+    assert out.startswith("Success=1"), out
+    wait_until(lambda: "used:6" in socat("show table be", lb.admin_sock), what="the new worker's table")
+    _from(lb.port, "127.0.0.20")   # moves a fresh round robin by one: only the table keeps owners
+    assert _owners(lb.port) == before
