@@ -1491,7 +1491,9 @@ void HttpSession::update_timer() {
     case TxState::Connecting: consider(connect_start_ms_ + to_.connect); break;
     case TxState::Queued: consider(queue_start_ms_ + to_.queue); break;
     case TxState::Exchange:
-      if (rsp_body_ != Body::Done || !rsp_head_done_) consider(last_s_io_ + to_.server);
+      // timeout server bounds the wait for the server's data, but only while we can take it:
+      // with the buffer full because the client reads slowly, that is timeout client's job.
+      if ((rsp_body_ != Body::Done || !rsp_head_done_) && !sin_.full()) consider(last_s_io_ + to_.server);
       if (rsp_out_off_ < rsp_out_.size() || rsp_fwd_ > 0 || req_body_ != Body::Done)
         consider(last_c_io_ + to_.client);
       break;
