@@ -832,16 +832,7 @@ bool HttpSession::start_connect() {
   backend::Server* sticky = stick_prep_.sticky;
   release_server_slot();
   if (!queue_start_ms_) queue_start_ms_ = w_.loop().now();
-  // Only backends with connection limits can queue; the queue entry is made on first use.
-  backend::PendingRequest* pending = nullptr;
-  if (be_->may_queue()) {
-    if (!pending_) {
-      pending_ = std::make_unique<backend::PendingRequest>();
-      // Runs under the backend lock on whichever thread freed the slot: only post.
-      pending_->wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
-    }
-    pending = pending_.get();
-  }
+  backend::PendingRequest* pending = queue_entry(*be_);
   auto pick = be_->pick(cookie_value_, key, tried_, pending, w_.loop().now(), sticky);
   pick_by_cookie_ = pick.by_cookie;
   if (pick.result == backend::PickResult::Queued) {

@@ -128,7 +128,6 @@ class HttpSession final : public Session, public core::IoHandler {
   sockaddr_storage server_addr_{};
   socklen_t server_addr_len_ = 0;
   std::vector<const lb::Candidate*> tried_;
-  std::unique_ptr<backend::PendingRequest> pending_;   // our place in a queue, made on first use
   uint64_t queue_start_ms_ = 0;
   bool pick_by_cookie_ = false;
   const StickRules* stick_ = nullptr;       // the backend's stick rules, if any

@@ -87,15 +87,7 @@ bool TcpSession::connect_next() {
   const StickRules* stick = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
   AclContext actx{&src_, &dst(), nullptr};
   backend::Server* sticky = stick ? stick->match(*be_, actx, w_.loop().now()) : nullptr;
-  backend::PendingRequest* pending = nullptr;
-  if (be_->may_queue()) {
-    if (!pending_) {
-      pending_ = std::make_unique<backend::PendingRequest>();
-      // Runs under the backend lock on whichever thread freed the slot: only post.
-      pending_->wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
-    }
-    pending = pending_.get();
-  }
+  backend::PendingRequest* pending = queue_entry(*be_);
   if (!queue_start_) queue_start_ = w_.loop().now();
   auto pick = be_->pick({}, key, tried_, pending, w_.loop().now(), sticky);
   if (pick.result == backend::PickResult::Queued) {

@@ -65,7 +65,6 @@ class TcpSession final : public Session, public core::IoHandler {
   uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
   uint32_t retries_done_ = 0;
   uint64_t queue_start_ = 0;
-  std::unique_ptr<backend::PendingRequest> pending_;
   bool timed_out_ = false;
   bool queue_timed_out_ = false;
   sockaddr_storage server_addr_{};

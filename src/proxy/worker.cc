@@ -22,6 +22,16 @@ std::atomic<uint64_t> g_session_ids{1};
 Session::Session(Worker& w, Frontend& fe, int fd, const sockaddr_storage& src, uint64_t id)
     : w_(w), fe_(fe), cfd_(fd), src_(src), id_(id), start_ms_(w.loop().now()) {}
 
+backend::PendingRequest* Session::queue_entry(backend::Backend& be) {
+  if (!be.may_queue()) return nullptr;
+  if (!pending_) {
+    pending_ = std::make_unique<backend::PendingRequest>();
+    // Runs under the backend lock on whichever thread freed the slot: only post.
+    pending_->wake = [w = &w_, id = id_] { w->loop().post([w, id] { w->grant(id); }); };
+  }
+  return pending_.get();
+}
+
 const sockaddr_storage& Session::dst() {
   if (!dst_known_ && cfd_ >= 0) {
     socklen_t len = sizeof dst_;

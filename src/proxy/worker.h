@@ -45,6 +45,9 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   virtual std::string describe() const = 0;
   // A queued request of this session was granted a server slot.
   virtual void on_slot_granted() {}
+  // This session's queue entry when `be` may queue (some server has a maxconn), made on
+  // first use; nullptr otherwise (the backend then never queues the request).
+  backend::PendingRequest* queue_entry(backend::Backend& be);
   uint64_t start_ms() const { return start_ms_; }
   // The local address the client connected to, fetched on first use (one syscall saved per
   // connection when nothing needs it).
@@ -57,6 +60,7 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   sockaddr_storage src_;
   sockaddr_storage dst_{};
   bool dst_known_ = false;
+  std::unique_ptr<backend::PendingRequest> pending_;   // our place in a queue, made on first use
   uint64_t id_;
   uint64_t start_ms_;
 };
