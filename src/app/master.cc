@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -518,6 +519,7 @@ void Master::start_worker(config::Config cfg, std::map<std::string, int> fds, st
     return finish_reload(false, fmt::format("socketpair: {}\n", std::strerror(errno)));
   }
   std::fflush(nullptr);
+  pid_t master_pid = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     for (int fd : {ready[0], ready[1], chan[0], chan[1]}) ::close(fd);
@@ -525,6 +527,9 @@ void Master::start_worker(config::Config cfg, std::map<std::string, int> fds, st
   }
   if (pid == 0) {
     // The worker. Nothing of the master's loop may be touched from here on.
+    // If the master dies abnormally (killed, crashed), its workers must not linger.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master_pid) _exit(1);
     std::set<int> keep{ready[1], chan[1]};
     for (auto& [k, fd] : fds) keep.insert(fd);
     close_fds_except(keep);
