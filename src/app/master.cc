@@ -461,14 +461,7 @@ int Master::run() {
       }
       std::_Exit(0);   // the parent's objects (sockets) belong to the daemon now
     }
-    setsid();
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      dup2(devnull, 0);
-      dup2(devnull, 1);
-      if (!opt_.debug) dup2(devnull, 2);
-      if (devnull > 2) ::close(devnull);
-    }
+    detach_from_terminal(opt_.debug);
   } else if (!pidfile.empty()) {
     if (FILE* f = std::fopen(pidfile.c_str(), "w")) {
       std::fprintf(f, "%d\n", getpid());

@@ -189,14 +189,7 @@ int Process::run_standalone() {
       write_pidfile(pidfile, child);
       return 0;
     }
-    setsid();
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      dup2(devnull, 0);
-      dup2(devnull, 1);
-      if (!opt_.debug) dup2(devnull, 2);
-      if (devnull > 2) ::close(devnull);
-    }
+    detach_from_terminal(opt_.debug);
   } else {
     write_pidfile(pidfile, getpid());
   }

@@ -1,5 +1,6 @@
 #include "app/signals.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -14,6 +15,17 @@ sigset_t to_set(std::span<const int> sigs) {
   return set;
 }
 }  // namespace
+
+void detach_from_terminal(bool keep_stderr) {
+  setsid();
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    if (!keep_stderr) dup2(devnull, 2);
+    if (devnull > 2) ::close(devnull);
+  }
+}
 
 void block_signals(std::span<const int> sigs) {
   sigset_t set = to_set(sigs);

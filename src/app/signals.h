@@ -9,6 +9,10 @@
 
 namespace sluice::app {
 
+// Daemon mode, in the forked child: new session, stdin/stdout (and stderr unless
+// `keep_stderr`, i.e. -d) on /dev/null.
+void detach_from_terminal(bool keep_stderr);
+
 // Blocks `sigs` in the calling thread; threads created later inherit the mask.
 void block_signals(std::span<const int> sigs);
 

@@ -17,6 +17,22 @@ template <class T>
 const std::optional<T>& pick(const std::optional<T>& a, const std::optional<T>& b) {
   return a ? a : b;
 }
+// The `http-request` rules of one section, with their conditions compiled.
+Result<std::vector<HttpRequestRule>> compile_request_rules(const config::ProxyConfig& p) {
+  std::vector<HttpRequestRule> out;
+  for (const auto& hr : p.http_rules) {
+    if (hr.response) continue;
+    HttpRequestRule r{hr, std::nullopt};
+    if (hr.cond) {
+      auto c = Condition::compile(*hr.cond, p.acls);
+      if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
+      r.cond = std::move(*c);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::Timeouts& be) {
@@ -75,16 +91,9 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
       }
       f->use_backends.push_back(std::move(r));
     }
-    for (const auto& hr : p.http_rules) {
-      if (hr.response) continue;
-      HttpRequestRule r{hr, std::nullopt};
-      if (hr.cond) {
-        auto c = Condition::compile(*hr.cond, p.acls);
-        if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
-        r.cond = std::move(*c);
-      }
-      f->http_request_rules.push_back(std::move(r));
-    }
+    auto rules = compile_request_rules(p);
+    if (!rules) return unexpected(rules.error());
+    f->http_request_rules = std::move(*rules);
     for (const auto& mf : p.monitor_fail) {
       auto c = Condition::compile(mf, p.acls);
       if (!c) return fail(fmt::format("{}:{}: {}", mf.loc.file, mf.loc.line, c.error().message));
@@ -104,18 +113,9 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   for (auto& b : rt->backends_) {
     const auto& p = b->config();
     if (p.kind != config::ProxyConfig::Kind::Backend) continue;   // listen: compiled on its frontend
-    std::vector<HttpRequestRule> rules;
-    for (const auto& hr : p.http_rules) {
-      if (hr.response) continue;
-      HttpRequestRule r{hr, std::nullopt};
-      if (hr.cond) {
-        auto c = Condition::compile(*hr.cond, p.acls);
-        if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
-        r.cond = std::move(*c);
-      }
-      rules.push_back(std::move(r));
-    }
-    if (!rules.empty()) rt->backend_rules_.emplace(b.get(), std::move(rules));
+    auto rules = compile_request_rules(p);
+    if (!rules) return unexpected(rules.error());
+    if (!rules->empty()) rt->backend_rules_.emplace(b.get(), std::move(*rules));
   }
   for (const auto& p : rt->cfg_.proxies)
     if (p.stick_table) rt->tables_.push_back(std::make_unique<backend::StickTable>(p.name, *p.stick_table));
