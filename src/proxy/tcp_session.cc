@@ -37,6 +37,8 @@ TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& 
           finish();
         }
       }) {
+  c_.fd = cfd_;
+  c_.readable = c_.writable = true;
   c2s_.attach(w.pool());
   s2c_.attach(w.pool());
   be_ = fe.default_backend;
@@ -45,8 +47,8 @@ TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& 
 }
 
 TcpSession::~TcpSession() {
-  if (sfd_ >= 0) {
-    ::close(sfd_);
+  if (s_.fd >= 0) {
+    ::close(s_.fd);
   }
   if (cfd_ >= 0) {
     ::close(cfd_);
@@ -55,7 +57,7 @@ TcpSession::~TcpSession() {
 
 void TcpSession::start() {
   w_.loop().add(cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
-  last_c_io_ = last_s_io_ = w_.loop().now();
+  c_.last_io = s_.last_io = w_.loop().now();
   if (be_ == nullptr) {
     st_ = State::Closed;
     finish();
@@ -66,16 +68,20 @@ void TcpSession::start() {
   process();
 }
 
+void TcpSession::Side::on_events(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hup = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
+}
+
 void TcpSession::on_io(uint32_t events) {
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c_readable_ = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c_writable_ = true;
+  c_.on_events(events);
   process();
 }
 
 void TcpSession::ServerSide::on_io(uint32_t events) {
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s_.s_readable_ = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s_.s_writable_ = true;
-  s_.process();
+  owner_.s_.on_events(events);
+  owner_.process();
 }
 
 bool TcpSession::connect_next() {
@@ -138,21 +144,21 @@ bool TcpSession::connect_to(sockaddr_storage addr, socklen_t len) {
   connect_start_ = w_.loop().now();
   server_addr_ = addr;
   int err = 0;
-  sfd_ = net::connect_start(reinterpret_cast<const sockaddr*>(&addr), len, err);
-  if (sfd_ < 0) {
+  s_ = Side{};
+  s_.fd = net::connect_start(reinterpret_cast<const sockaddr*>(&addr), len, err);
+  if (s_.fd < 0) {
     on_connect_error(err);
     return true;
   }
-  s_readable_ = s_writable_ = false;
-  w_.loop().add(sfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
+  w_.loop().add(s_.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
   return true;
 }
 
 void TcpSession::on_connect_error(int err) {
   core::debug("tcp session {}: connect failed: {}", id_, std::strerror(err));
-  if (sfd_ >= 0) {
-    ::close(sfd_);
-    sfd_ = -1;
+  if (s_.fd >= 0) {
+    ::close(s_.fd);
+    s_.fd = -1;
   }
   if (server_) {
     server_->counters.connect_errors.fetch_add(1, std::memory_order_relaxed);
@@ -175,47 +181,47 @@ void TcpSession::on_connect_error(int err) {
 }
 
 // Moves bytes one way. Returns true on progress.
-bool TcpSession::relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable,
-                       bool& eof, bool& shut_sent, uint64_t& last_io, uint64_t& bytes) {
+bool TcpSession::relay(Side& from, Side& to, core::Buffer& buf, uint64_t& bytes) {
   bool progress = false;
-  if (readable && !eof) {
+  if (from.readable && !from.eof) {
     char* p;
     size_t room = buf.prepare(p);
     if (room > 0) {
-      ssize_t n = ::recv(from, p, room, 0);
+      ssize_t n = ::recv(from.fd, p, room, 0);
       if (n > 0) {
         buf.produce(static_cast<size_t>(n));
         bytes += static_cast<uint64_t>(n);
-        if (static_cast<size_t>(n) < room) readable = false;
-        last_io = w_.loop().now();
+        // A short read drained the socket, unless a FIN came with the data: read on to see it.
+        if (static_cast<size_t>(n) < room && !from.hup) from.readable = false;
+        from.last_io = w_.loop().now();
         progress = true;
       } else if (n == 0) {
-        eof = true;
+        from.eof = true;
         progress = true;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        readable = false;
+        from.readable = false;
       } else if (errno != EINTR) {
         error_ = true;
         return true;
       }
     }
   }
-  if (writable && !buf.empty()) {
-    ssize_t n = ::send(to, buf.data(), buf.size(), MSG_NOSIGNAL);
+  if (to.writable && !buf.empty()) {
+    ssize_t n = ::send(to.fd, buf.data(), buf.size(), MSG_NOSIGNAL);
     if (n > 0) {
-      if (static_cast<size_t>(n) < buf.size()) writable = false;
+      if (static_cast<size_t>(n) < buf.size()) to.writable = false;
       buf.consume(static_cast<size_t>(n));
       progress = true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      writable = false;
+      to.writable = false;
     } else if (n < 0 && errno != EINTR) {
       error_ = true;
       return true;
     }
   }
-  if (eof && buf.empty() && !shut_sent) {
-    ::shutdown(to, SHUT_WR);   // propagate the half-close
-    shut_sent = true;
+  if (from.eof && buf.empty() && !to.shut) {
+    ::shutdown(to.fd, SHUT_WR);   // propagate the half-close
+    to.shut = true;
     progress = true;
   }
   buf.release_if_empty();
@@ -226,23 +232,23 @@ void TcpSession::process() {
   if (closed_) return;
   for (int guard = 0; guard < 64; ++guard) {
     if (st_ == State::Connecting) {
-      if (sfd_ >= 0 && s_writable_) {
-        int err = net::connect_result(sfd_);
+      if (s_.fd >= 0 && s_.writable) {
+        int err = net::connect_result(s_.fd);
         if (err != 0) {
           on_connect_error(err);
           continue;
         }
         s_connected_ = true;
         st_ = State::Relaying;
-        last_s_io_ = connected_ms_ = w_.loop().now();
+        s_.last_io = connected_ms_ = w_.loop().now();
       } else {
         break;
       }
     }
     if (st_ != State::Relaying) break;
-    bool p = relay(cfd_, sfd_, c2s_, c_readable_, s_writable_, c_eof_, c_shut_, last_c_io_, bytes_c2s_);
-    p |= relay(sfd_, cfd_, s2c_, s_readable_, c_writable_, s_eof_, s_shut_, last_s_io_, bytes_s2c_);
-    if (error_ || (c_shut_ && s_shut_)) {
+    bool p = relay(c_, s_, c2s_, bytes_c2s_);
+    p |= relay(s_, c_, s2c_, bytes_s2c_);
+    if (error_ || (c_.shut && s_.shut)) {
       st_ = State::Closed;
       break;
     }
@@ -262,11 +268,11 @@ void TcpSession::update_timer() {
   } else if (st_ == State::Connecting) {
     d = connect_start_ + to_.connect;
   } else if (be_->config().timeouts.tunnel || fe_.config().timeouts.tunnel) {
-    d = std::max(last_c_io_, last_s_io_) + to_.tunnel;
+    d = std::max(c_.last_io, s_.last_io) + to_.tunnel;
   } else {
     // Each side's inactivity bounds the session; after a half-close, the -fin timeouts.
-    uint64_t dc = last_c_io_ + (c_eof_ ? to_.client_fin : to_.client);
-    uint64_t ds = last_s_io_ + (s_eof_ ? to_.server_fin : to_.server);
+    uint64_t dc = c_.last_io + (c_.eof ? to_.client_fin : to_.client);
+    uint64_t ds = s_.last_io + (s_.eof ? to_.server_fin : to_.server);
     d = std::min(dc, ds);
   }
   timer_.arm(w_.loop(), d);
@@ -292,8 +298,8 @@ void TcpSession::log_session() {
   r.bytes_in = bytes_c2s_;
   r.bytes_out = bytes_s2c_;
   char who = '-';
-  if (error_) who = c_eof_ ? 'S' : 'C';
-  else if (timed_out_) who = st_ == State::Connecting ? 's' : (last_c_io_ <= last_s_io_ ? 'c' : 's');
+  if (error_) who = c_.eof ? 'S' : 'C';
+  else if (timed_out_) who = st_ == State::Connecting ? 's' : (c_.last_io <= s_.last_io ? 'c' : 's');
   else if (!s_connected_) who = 'S';
   r.term[0] = who;
   r.term[1] = who == '-' ? '-' : (s_connected_ ? 'D' : 'C');
@@ -351,7 +357,7 @@ std::string TcpSession::describe() const {
                      server_ ? std::string(server_->name()) : "<none>",
                      (w_.loop().now() - start_ms_) / 1000,
                      st_ == State::Queued ? "QUEUED" : st_ == State::Connecting ? "CONNECTING" : "RELAYING",
-                     cfd_, sfd_);
+                     cfd_, s_.fd);
 }
 
 }  // namespace sluice::proxy

@@ -29,19 +29,29 @@ class TcpSession final : public Session, public core::IoHandler {
  private:
   class ServerSide final : public core::IoHandler {
    public:
-    explicit ServerSide(TcpSession& s) : s_(s) {}
+    explicit ServerSide(TcpSession& s) : owner_(s) {}
     void on_io(uint32_t events) override;
-    TcpSession& s_;
+    TcpSession& owner_;
   };
   enum class State : uint8_t { Queued, Connecting, Relaying, Closed };
+
+  // One connection's readiness as edge-triggered epoll reported it. `hup` remembers a FIN
+  // seen with data: no new edge will come for it, so a short read must not clear `readable`.
+  struct Side {
+    int fd = -1;
+    bool readable = false, writable = false, hup = false;
+    bool eof = false;    // read 0 from it
+    bool shut = false;   // sent it our FIN (SHUT_WR)
+    uint64_t last_io = 0;
+    void on_events(uint32_t events);
+  };
 
   void process();
   bool connect_next();
   bool connect_to(sockaddr_storage addr, socklen_t len);
   void leave_queue();
   void on_connect_error(int err);
-  bool relay(int from, int to, core::Buffer& buf, bool& readable, bool& writable, bool& eof,
-             bool& shut_sent, uint64_t& last_io, uint64_t& bytes);
+  bool relay(Side& from, Side& to, core::Buffer& buf, uint64_t& bytes);
   void log_session();
   void update_timer();
   void finish();
@@ -53,15 +63,13 @@ class TcpSession final : public Session, public core::IoHandler {
   bool counted_on_server_ = false;
   std::vector<const lb::Candidate*> tried_;
   uint32_t retries_left_ = 0;
-  int sfd_ = -1;
   State st_ = State::Connecting;
   core::Buffer c2s_, s2c_;
-  bool c_readable_ = true, c_writable_ = true, c_eof_ = false, c_shut_ = false;
-  bool s_readable_ = false, s_writable_ = false, s_eof_ = false, s_shut_ = false;
+  Side c_, s_;   // client and server connections (c_.fd mirrors Session::cfd_)
   bool s_connected_ = false;
   bool error_ = false;
   bool closed_ = false;
-  uint64_t last_c_io_ = 0, last_s_io_ = 0, connect_start_ = 0, connected_ms_ = 0;
+  uint64_t connect_start_ = 0, connected_ms_ = 0;
   uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
   uint32_t retries_done_ = 0;
   uint64_t queue_start_ = 0;

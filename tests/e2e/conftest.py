@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
+from rawbackend import DEFAULT, RawBackend  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -68,6 +69,21 @@ def demo_app(demo_bin, tmp_path, request):
         text = app.log_path.read_text(errors="replace") if app.log_path.exists() else ""
         if any(m in text for m in harness.SANITIZER_MARKERS):
             pytest.fail(f"sanitizer report in demo-app {app.name} log:\n{text[-4000:]}", pytrace=False)
+
+
+@pytest.fixture
+def raw_backend():
+    """Factory: raw_backend(script) starts a scripted byte-level backend (rawbackend.py)."""
+    started: list[RawBackend] = []
+
+    def start(script=DEFAULT) -> RawBackend:
+        be = RawBackend(script).start()
+        started.append(be)
+        return be
+
+    yield start
+    for be in started:
+        be.stop()
 
 
 @pytest.fixture

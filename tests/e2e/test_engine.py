@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
 from collections import Counter
 
 from harness import HttpConn, http_request, sluice_bin, wait_until
+from rawbackend import Reply
 
 DEFAULTS = """\
 defaults
@@ -275,6 +277,28 @@ listen relay
 """)
     out = concurrent(lb2.port, 3, "/slow?ms=1500")
     assert out.count(200) == 1, out            # the others were closed after timeout queue
+
+
+def test_tcp_mode_server_close_reaches_the_client_at_once(raw_backend, sluice):
+    """mode tcp: a server that answers and closes in one go (data and FIN in the same
+    epoll edge) has its close relayed at once, not after timeout server. Regression: a
+    short read used to clear `readable` and the FIN was never read."""
+    be = raw_backend(Reply(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close=True))
+    lb = sluice(f"""{DEFAULTS}
+listen relay
+    mode tcp
+    bind 127.0.0.1:{{bind}}
+    server s1 127.0.0.1:{be.port}
+""")
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", lb.port), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            t0 = time.monotonic()
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+            assert data.endswith(b"\r\n\r\nok"), data
+            assert time.monotonic() - t0 < 2.0     # timeout server is 30s
 
 
 def test_stat_rates_and_downtime(farm, sluice):

@@ -46,20 +46,6 @@ backend be
 
 
 @pytest.fixture
-def raw_backend():
-    started: list[RawBackend] = []
-
-    def start(script=DEFAULT) -> RawBackend:
-        be = RawBackend(script).start()
-        started.append(be)
-        return be
-
-    yield start
-    for be in started:
-        be.stop()
-
-
-@pytest.fixture
 def proxy(sluice, raw_backend):
     """proxy(script, feopts=..., beopts=..., bufsize=..., ...) -> (sluice, backend)."""
 
