@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "backend/state.h"
+#include "check/check.h"
 #include "config/loader.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -420,8 +421,7 @@ void cmd_add_server(Context& ctx, Args a, Reply reply) {
   backend::Backend* b = ctx.rt.find_backend(bs->first);
   if (!b) return reply("No such backend.\n");
   if (a.size() < 4) return reply("'server' expects <name> and <addr>[:<port>] as arguments.\n");
-  config::ServerConfig cfg = b->config().servers.empty() ? config::ServerConfig{}
-                                                         : config::ServerConfig{};
+  config::ServerConfig cfg;   // HAProxy: default-server does not apply to dynamic servers
   cfg.name = bs->second;
   auto addr = config::parse_address(a[3], false, false);
   if (!addr) return reply(addr.error().message + "\n");
@@ -431,10 +431,17 @@ void cmd_add_server(Context& ctx, Args a, Reply reply) {
   std::vector<std::string> words(a.begin() + 4, a.end());
   if (auto r = config::apply_server_keywords(cfg, words, true); !r) return reply(r.error().message + "\n");
   cfg.disabled = true;   // HAProxy: a dynamic server starts in maintenance
-  std::lock_guard lk(b->mutex());
-  if (b->find_server(cfg.name)) return reply("Already exists a server with the same name in backend.\n");
-  Server& s = b->add_server_locked(cfg, ctx.rt.allocate_server_index());
-  core::log(core::Level::Notice, "New server {}/{} registered.", b->name(), s.name());
+  Server* s;
+  {
+    std::lock_guard lk(b->mutex());
+    if (b->find_server(cfg.name)) return reply("Already exists a server with the same name in backend.\n");
+    s = &b->add_server_locked(cfg, ctx.rt.allocate_server_index());
+    // HAProxy: a dynamic server's checks start disabled; `enable health` / `enable agent`.
+    s->health_check_disabled.store(true);
+    s->agent_check_disabled.store(true);
+  }
+  check::attach_server(ctx.rt, *s);
+  core::log(core::Level::Notice, "New server {}/{} registered.", b->name(), s->name());
   reply("New server registered.\n");
 }
 
@@ -442,6 +449,7 @@ void cmd_del_server(Context& ctx, Args a, Reply reply) {
   Server* s = find_server(ctx, arg(a, 2), reply);
   if (!s) return;
   backend::Backend* b = &s->backend();
+  core::EventLoop* checks_on = nullptr;
   {
     std::lock_guard lk(b->mutex());
     if (s->admin_state() != AdminState::Maint)
@@ -449,22 +457,28 @@ void cmd_del_server(Context& ctx, Args a, Reply reply) {
     if (s->counters.cur_sess.load() != 0)
       return reply(fmt::format("Server still has {} session(s) attached to it, cannot remove it.\n",
                                s->counters.cur_sess.load()));
-    // Its probes run on a worker loop and refer to it; they cannot be detached yet.
-    if (s->checks != nullptr)
-      return reply("Server has health or agent checks (or slowstart); sluice cannot remove such a server "
-                   "at run time yet: remove it from the configuration and reload.\n");
     if (s->queue_len.load() != 0) return reply("Server still has requests in its queue, cannot remove it.\n");
+    checks_on = check::check_loop(*s);
   }
   std::string name(s->name());
-  // Idle connections to it live in every worker: drop them there first.
+  // Idle connections to it live in every worker, its checks (if any) on one of them: drop
+  // them there first.
   on_all_workers(
-      ctx, [s](proxy::Worker& w) { w.purge_server(*s); return std::string(); },
-      [b, name, reply](std::vector<std::string>) {
-        std::lock_guard lk(b->mutex());
+      ctx,
+      [s, checks_on](proxy::Worker& w) {
+        if (&w.loop() == checks_on) check::detach_server(*s);
+        w.purge_server(*s);
+        return std::string();
+      },
+      [b, name, reply, rt = &ctx.rt](std::vector<std::string>) {
+        std::unique_lock lk(b->mutex());
         Server* srv = b->find_server(name);
         if (!srv) return reply("No such server.\n");
-        if (srv->admin_state() != AdminState::Maint || srv->counters.cur_sess.load() != 0)
+        if (srv->admin_state() != AdminState::Maint || srv->counters.cur_sess.load() != 0) {
+          lk.unlock();
+          check::attach_server(*rt, *srv);   // it stays: with its checks back
           return reply("Server is in use again, cannot remove it.\n");
+        }
         b->remove_server_locked(*srv);
         core::log(core::Level::Notice, "Server {}/{} deleted.", b->name(), name);
         reply("Server deleted.\n");

@@ -130,8 +130,9 @@ class Server final : public lb::Candidate {
   std::atomic<uint32_t> queue_len{0}, queue_max{0};
   CheckInfo check_info;
   uint64_t last_change_s = 0;   // wall clock of the last state change
-  // Set once by check::start() before workers run (null: no check, agent nor slowstart);
-  // owned by the check module and alive for the whole process.
+  // Set by check::start() / attach_server() (null: no check, agent nor slowstart), nulled by
+  // check::detach_server() before `del server` destroys the server; both under the backend
+  // mutex. Owned by the check module.
   check::ServerChecks* checks = nullptr;
   // Runtime API `disable health|agent`: probes pause, the current state is kept.
   std::atomic<bool> health_check_disabled{false}, agent_check_disabled{false};

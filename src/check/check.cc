@@ -28,6 +28,12 @@ Prober::Prober(core::EventLoop& loop, Script script, Done done)
 
 Prober::~Prober() { close_fd(); }
 
+void Prober::cancel() {
+  timeout_.disarm();
+  close_fd();
+  state_ = State::Idle;
+}
+
 void Prober::run(const sockaddr_storage& target, uint16_t port, ProbeTiming timing) {
   SLUICE_ASSERT(state_ == State::Idle, "probe already running");
   target_ = target;
@@ -248,6 +254,7 @@ ServerChecks::ServerChecks(proxy::Runtime* rt, backend::Server& s, core::EventLo
 }
 
 void ServerChecks::start(uint64_t first_delay_ms) {
+  if (retired_) return;
   uint64_t now = loop_.refresh_now();
   if (health_probe_) health_timer_.arm(loop_, now + first_delay_ms);
   if (agent_probe_) agent_timer_.arm(loop_, now + first_delay_ms);
@@ -350,7 +357,7 @@ void ServerChecks::on_error_limit(bool layer7) {
 }
 
 void ServerChecks::apply_on_error(bool layer7) {
-  if (!health_probe_) return;
+  if (retired_ || !health_probe_) return;
   const auto& c = s_.config();
   Verdict why = Verdict::fail(layer7 ? CheckStatus::L7Sts : CheckStatus::L4Con,
                               fmt::format("{} consecutive {} errors seen on live traffic", c.error_limit,
@@ -391,11 +398,13 @@ void ServerChecks::on_state_change(AdminState old_admin, OpState old_op) {
 }
 
 void ServerChecks::slowstart_begin() {
+  if (retired_) return;
   slowstart_since_ = loop_.refresh_now();
   slowstart_tick();
 }
 
 void ServerChecks::slowstart_tick() {
+  if (retired_) return;
   uint64_t total = static_cast<uint64_t>(s_.config().slowstart.count());
   if (!s_.usable()) {   // went down again: the ramp restarts when it comes back
     backend::set_slowstart(s_, 1.0);
@@ -413,6 +422,15 @@ void ServerChecks::slowstart_tick() {
   slowstart_timer_.arm(loop_, loop_.now() + step);
 }
 
+void ServerChecks::retire() {
+  retired_ = true;
+  health_timer_.disarm();
+  agent_timer_.disarm();
+  slowstart_timer_.disarm();
+  if (health_probe_) health_probe_->cancel();
+  if (agent_probe_) agent_probe_->cancel();
+}
+
 // ---- public API ----------------------------------------------------------------------------
 
 namespace {
@@ -420,6 +438,9 @@ void add_observer_once(Registry& r) {
   if (r.observer_added) return;
   r.observer_added = true;
   backend::add_state_observer([](backend::Server& s, AdminState old_admin, OpState old_op) {
+    // Under the lock: detach_server() nulls s.checks under it too, so nothing reaches a check
+    // object after its deletion has been posted.
+    std::lock_guard lk(s.backend().mutex());
     if (s.checks != nullptr) s.checks->on_state_change(old_admin, old_op);
   });
 }
@@ -430,10 +451,10 @@ ServerChecks* create(Registry& r, proxy::Runtime& rt, backend::Server& s) {
   auto sc = std::make_unique<ServerChecks>(&rt, s, w->loop(), rt.config().global.spread_checks);
   ServerChecks* p = sc.get();
   r.all.push_back(std::move(sc));
+  std::lock_guard lk(s.backend().mutex());
   s.checks = p;
   // init-state down / fully-down: start DOWN, silently (HAProxy logs nothing at startup).
   if (s.config().check && !p->health().up()) {
-    std::lock_guard lk(s.backend().mutex());
     s.set_op_state(OpState::Down);
     s.backend().server_changed_locked(s);
   }
@@ -470,6 +491,34 @@ void attach_server(proxy::Runtime& rt, backend::Server& s) {
   sc->loop().post([sc] { sc->start(0); });
 }
 
+core::EventLoop* check_loop(const backend::Server& s) {
+  return s.checks != nullptr ? &s.checks->loop() : nullptr;
+}
+
+void detach_server(backend::Server& s) {
+  ServerChecks* sc;
+  {
+    std::lock_guard lk(s.backend().mutex());
+    sc = s.checks;
+    s.checks = nullptr;
+  }
+  if (sc == nullptr) return;
+  sc->retire();
+  std::unique_ptr<ServerChecks> owned;
+  {
+    Registry& r = registry();
+    std::lock_guard lk(r.mu);
+    auto it = std::find_if(r.all.begin(), r.all.end(), [sc](const auto& p) { return p.get() == sc; });
+    SLUICE_ASSERT(it != r.all.end(), "checks not registered");
+    owned = std::move(*it);
+    r.all.erase(it);
+  }
+  // Tasks posted before s.checks went null may still name sc: free it after them, and after
+  // the events of the current epoll batch (defer_delete).
+  core::EventLoop& loop = sc->loop();
+  loop.post([&loop, p = owned.release()] { loop.defer_delete(std::unique_ptr<core::Deletable>(p)); });
+}
+
 void report_observed_error(backend::Server& s, bool layer7) {
   const auto& c = s.config();
   if (c.observe == config::Observe::None || s.checks == nullptr) return;
@@ -477,7 +526,8 @@ void report_observed_error(backend::Server& s, bool layer7) {
   uint32_t n = s.check_info.consecutive_errors.fetch_add(1, std::memory_order_relaxed) + 1;
   if (n < std::max<uint32_t>(c.error_limit, 1)) return;
   s.check_info.consecutive_errors.store(0, std::memory_order_relaxed);
-  s.checks->on_error_limit(layer7);
+  std::lock_guard lk(s.backend().mutex());   // see detach_server()
+  if (s.checks != nullptr) s.checks->on_error_limit(layer7);
 }
 
 void report_observed_success(backend::Server& s) {

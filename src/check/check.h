@@ -6,11 +6,13 @@
 // blocking thread. Results feed a Health (rise/fall) and are committed through backend/state.h,
 // which logs the transition and notifies the balancing algorithms.
 //
-// Lifetime: ServerChecks objects are created by start() and live until the process exits
-// (they are deliberately never destroyed: the worker loops they run on are torn down first).
+// Lifetime: ServerChecks objects are created by start() / attach_server() and live until the
+// process exits (the worker loops they run on are torn down first), except those of a server
+// removed with `del server`: detach_server() retires them on their loop and frees them there.
 #pragma once
 
 #include "backend/server.h"
+#include "core/event_loop.h"
 
 namespace sluice::proxy {
 class Runtime;
@@ -24,8 +26,15 @@ namespace sluice::check {
 void start(proxy::Runtime& rt);
 
 // Same for one server added at runtime (`add server`). Any thread.
-// TODO(checks): `del server` has no matching detach yet; do not delete a checked server.
 void attach_server(proxy::Runtime& rt, backend::Server& s);
+
+// The loop that runs s's checks, or null when it has none. Call under s.backend().mutex().
+core::EventLoop* check_loop(const backend::Server& s);
+
+// `del server`: stops s's checks for good and forgets them (s.checks becomes null), so that
+// s can be destroyed. Call on check_loop(s). The check object itself is freed on that loop
+// once every task already posted to it has run. No-op for a server without checks.
+void detach_server(backend::Server& s);
 
 // Passive health (`observe layer4|layer7` + `error-limit` + `on-error`). The proxy calls
 // report_observed_error() when a connect to `s` fails (layer7 = false) or when `s` answers

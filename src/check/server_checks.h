@@ -40,6 +40,8 @@ class Prober final : public core::IoHandler {
 
   void run(const sockaddr_storage& target, uint16_t port, ProbeTiming timing);
   bool running() const { return state_ != State::Idle; }
+  // Abandons a running probe without calling `done` (the server is being removed).
+  void cancel();
 
   // core::IoHandler
   void on_io(uint32_t events) override;
@@ -69,7 +71,7 @@ class Prober final : public core::IoHandler {
   bool eof_ = false;
 };
 
-class ServerChecks {
+class ServerChecks final : public core::Deletable {
  public:
   ServerChecks(proxy::Runtime* rt, backend::Server& s, core::EventLoop& loop, uint32_t spread_pct);
   ServerChecks(const ServerChecks&) = delete;
@@ -81,6 +83,9 @@ class ServerChecks {
   void on_state_change(backend::AdminState old_admin, backend::OpState old_op);
   // Any thread: error-limit reached for `observe`.
   void on_error_limit(bool layer7);
+  // On the loop: stops every probe and timer for good; later callbacks do nothing and never
+  // touch the server again (it is about to be destroyed). See check::detach_server().
+  void retire();
 
   core::EventLoop& loop() { return loop_; }
   backend::Server& server() { return s_; }
@@ -110,6 +115,7 @@ class ServerChecks {
   std::unique_ptr<Prober> health_probe_, agent_probe_;
   core::Timer health_timer_, agent_timer_, slowstart_timer_;
   uint64_t slowstart_since_ = 0;
+  bool retired_ = false;
 };
 
 // Pure timing rules, for tests: the interval after a result given the Health.

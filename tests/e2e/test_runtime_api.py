@@ -239,6 +239,61 @@ def test_add_and_del_server(farm, sluice):
     assert {http_get(lb.port, "/").status for _ in range(6)} == {200}
 
 
+CFG_CHECKED = """\
+global
+    stats socket {dir}/admin.sock mode 600 level admin
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{bind}
+    default_backend APP1
+backend APP1
+    option httpchk GET /health
+    server SRV1 127.0.0.1:{p1} check inter 100 rise 1 fall 1
+"""
+
+
+def test_dynamic_server_checks_enable_and_stop_with_del_server(demo_app, sluice):
+    """A dynamic server's `check` starts disabled (HAProxy: `enable health` turns it on);
+    its probes judge it like any other server; `del server` removes it, checks and all, and
+    its probes stop."""
+    a, n = demo_app("SRV1"), demo_app("SRV3")
+    lb = sluice(CFG_CHECKED, p1=a.port)
+    wait_until(lambda: os.path.exists(lb.admin_sock), what="the stats socket")
+    checks = lambda app: app.stats()["health_requests"]  # noqa: E731
+    op_state = lambda: state_rows(lb.cli("show servers state APP1"))["SRV3"]["srv_op_state"]  # noqa: E731
+    assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{n.port} check inter 100 rise 1 fall 1") == \
+        "New server registered.\n\n"
+    assert lb.cli("set server APP1/SRV3 state ready") == "\n"
+    base = checks(a)
+    wait_until(lambda: checks(a) >= base + 5, what="five checks of SRV1")
+    assert checks(n) == 0                                   # not enabled yet
+    assert "SRV3" in {http_get(lb.port, "/").served_by for _ in range(6)}
+    assert lb.cli("enable health APP1/SRV3") == "\n"
+    wait_until(lambda: checks(n) >= 3, what="SRV3's checks")
+    n.set_health(500)
+    wait_until(lambda: op_state() == "0", what="SRV3 DOWN by its check")
+    assert {http_get(lb.port, "/").served_by for _ in range(6)} == {"SRV1"}
+    n.set_health(200)
+    wait_until(lambda: op_state() == "2", what="SRV3 UP again")
+    assert lb.cli("set server APP1/SRV3 state maint") == "\n"
+    assert lb.cli("del server APP1/SRV3") == "Server deleted.\n\n"
+    base = checks(a)
+    wait_until(lambda: checks(a) >= base + 2, what="SRV1 checked twice")   # a probe in flight lands
+    stopped_at = checks(n)
+    wait_until(lambda: checks(a) >= base + 8, what="SRV1 checked six more times")
+    assert checks(n) == stopped_at                          # the deleted server's probes stopped
+    # The name is free again; the new server has checks of its own.
+    assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{n.port} check inter 100") == "New server registered.\n\n"
+    assert lb.cli("enable health APP1/SRV3") == "\n"
+    wait_until(lambda: checks(n) > stopped_at, what="the new SRV3's checks")
+    assert {http_get(lb.port, "/").status for _ in range(6)} == {200}
+
+
 def test_set_addr_maxconn_health_and_shutdown(farm, sluice):
     apps, lb = start(farm, sluice, n=3)
     out = lb.cli(f"set server APP1/SRV1 addr 127.0.0.1 port {apps[2].port}")
@@ -300,7 +355,9 @@ def test_add_and_del_server_under_load_fail_nothing(farm, sluice):
         t.start()
     try:
         wait_until(lambda: len(results) >= 100, 10, "traffic before the change")
-        assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{new.port} cookie SRV3") == "New server registered.\n\n"
+        assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{new.port} cookie SRV3 check inter 100") == \
+            "New server registered.\n\n"
+        assert lb.cli("enable health APP1/SRV3") == "\n"
         assert lb.cli("set server APP1/SRV3 state ready") == "\n"
         wait_until(lambda: sum(1 for _, s in results if s == "SRV3") >= 50, 10, "SRV3 to take traffic")
         assert lb.cli("set server APP1/SRV3 state maint") == "\n"
