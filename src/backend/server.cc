@@ -80,8 +80,9 @@ Server::Server(Backend& backend, const config::ServerConfig& cfg, uint32_t globa
 uint32_t Server::weight() const {
   if (admin_ != AdminState::Ready || op_ != OpState::Up) return 0;
   if (uweight_ == 0) return 0;
-  if (slowstart_factor_ >= 1.0) return uweight_;
-  auto w = static_cast<uint32_t>(std::ceil(uweight_ * slowstart_factor_));
+  uint32_t full = uweight_ * lb::kWeightScale;
+  if (slowstart_factor_ >= 1.0) return full;
+  auto w = static_cast<uint32_t>(std::ceil(full * slowstart_factor_));
   return w == 0 ? 1 : w;
 }
 

@@ -15,13 +15,20 @@ struct sockaddr;
 
 namespace sluice::lb {
 
+// Effective weights are in 1/kWeightScale steps of the user weight (HAProxy scales by 16
+// too), so that slowstart can ramp a server of weight 1 and the runtime API's percentages
+// stay fine-grained. Algorithms only compare weights with each other; whatever counts in
+// user units (hash table slots, ring points) goes through user_units().
+inline constexpr uint32_t kWeightScale = 16;
+constexpr uint32_t user_units(uint32_t scaled) { return (scaled + kWeightScale - 1) / kWeightScale; }
+
 // What an algorithm may know of a server. Never owned through this view: the
 // Candidate must outlive the Algorithm, or be removed from it with set_servers().
 class Candidate {
  public:
   virtual std::string_view name() const = 0;
-  // Effective weight: user weight scaled by slowstart etc. 0 = takes no new
-  // load-balanced traffic (drain).
+  // Effective weight, user weight x kWeightScale scaled by slowstart etc. 0 = takes no
+  // new load-balanced traffic (drain).
   virtual uint32_t weight() const = 0;
   virtual uint32_t active_conns() const = 0;  // current connections (leastconn, first)
   virtual uint32_t max_conns() const = 0;     // 0 = unlimited (first)

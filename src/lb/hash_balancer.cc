@@ -40,6 +40,13 @@ std::vector<uint32_t> interleave(std::span<const uint32_t> weights) {
   return out;
 }
 
+// Ring points of a server: kPointsPerWeight per user weight unit, in proportion to its
+// effective (scaled) weight, so a slowstart ramp moves keys gradually.
+uint32_t points(uint32_t scaled_weight) {
+  return static_cast<uint32_t>((uint64_t{scaled_weight} * ConsistentHash::kPointsPerWeight + kWeightScale - 1) /
+                               kWeightScale);
+}
+
 uint64_t point_pos(uint64_t name_hash, uint32_t i) {
   return mix64(name_hash ^ mix64(uint64_t{i} + 1));
 }
@@ -56,7 +63,7 @@ void MapHash::set_servers(std::span<Candidate* const> servers) {
   servers_.assign(servers);
   weight_.assign(servers_.size(), 0);
   for (uint32_t i = 0; i < servers_.size(); ++i) {
-    if (takes_traffic(servers_[i])) weight_[i] = servers_[i].weight();
+    if (takes_traffic(servers_[i])) weight_[i] = user_units(servers_[i].weight());
   }
   fallback_.set_servers(servers);
   rebuild();
@@ -70,7 +77,7 @@ void MapHash::on_server_changed(Candidate& server) {
   if (slot == ServerList::kNone) return;
   const bool in = weight_[slot] > 0;
   if (in == takes_traffic(server)) return;  // static: only entering or leaving counts
-  weight_[slot] = in ? 0 : server.weight();
+  weight_[slot] = in ? 0 : user_units(server.weight());
   rebuild();
 }
 
@@ -100,7 +107,7 @@ void ConsistentHash::set_servers(std::span<Candidate* const> servers) {
     if (!takes_traffic(servers_[i])) continue;
     weight_[i] = servers_[i].weight();
     const uint64_t name_hash = hash_bytes(servers_[i].name());
-    for (uint32_t p = 0; p < weight_[i] * kPointsPerWeight; ++p) {
+    for (uint32_t p = 0; p < points(weight_[i]); ++p) {
       ring_.push_back({point_pos(name_hash, p), i});
     }
   }
@@ -124,7 +131,7 @@ void ConsistentHash::sync(uint32_t slot) {
   weight_[slot] = want;
   const auto mid = static_cast<std::ptrdiff_t>(ring_.size());
   const uint64_t name_hash = hash_bytes(c.name());
-  for (uint32_t p = 0; p < want * kPointsPerWeight; ++p) {
+  for (uint32_t p = 0; p < points(want); ++p) {
     ring_.push_back({point_pos(name_hash, p), slot});
   }
   std::sort(ring_.begin() + mid, ring_.end());

@@ -120,7 +120,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
            {"dresp", "0"}, {"econ", n(c.connect_errors)}, {"eresp", n(c.response_errors)},
            {"wretr", n(c.retries)}, {"wredis", n(c.redispatches)}, {"status", server_status(s)},
            // haproxy keeps showing a drained server's weight (drain only stops new traffic)
-           {"weight", std::to_string(s.admin_state() == backend::AdminState::Drain ? s.user_weight() : s.weight())}, {"act", s.is_backup() ? "0" : "1"},
+           {"weight", std::to_string(s.admin_state() == backend::AdminState::Drain ? s.user_weight() : lb::user_units(s.weight()))}, {"act", s.is_backup() ? "0" : "1"},
            {"bck", s.is_backup() ? "1" : "0"},
            {"lastchg", std::to_string(now >= s.last_change_s ? now - s.last_change_s : 0)},
            {"pid", "1"}, {"iid", std::to_string(b.id())}, {"sid", std::to_string(s.id())},
@@ -154,7 +154,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
          {"stot", n(c.sessions_total)}, {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)},
          {"dreq", n(c.denied)}, {"dresp", "0"}, {"econ", n(c.connect_errors)},
          {"eresp", n(c.response_errors)}, {"wretr", n(c.retries)}, {"wredis", n(c.redispatches)},
-         {"status", up ? "UP" : "DOWN"}, {"weight", std::to_string(weight)},
+         {"status", up ? "UP" : "DOWN"}, {"weight", std::to_string((weight + lb::kWeightScale - 1) / lb::kWeightScale)},
          {"act", std::to_string(b.usable_active())}, {"bck", std::to_string(b.usable_backup())},
          {"chkdown", "0"}, {"lastchg", std::to_string(last && now >= last ? now - last : 0)},
          {"downtime", std::to_string(be_down)}, {"pid", "1"}, {"iid", std::to_string(b.id())}, {"sid", "0"},
@@ -166,7 +166,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
          {"algo", std::string(algo_name(b.config().balance))}, {"conn_rate", "0"},
          {"conn_rate_max", "0"}, {"conn_tot", "0"}, {"intercepted", "0"}, {"dcon", "0"},
          {"dses", "0"}, {"wrew", "0"}, {"connect", "0"}, {"reuse", "0"}, {"eint", "0"},
-         {"uweight", std::to_string(weight)}};
+         {"uweight", std::to_string((weight + lb::kWeightScale - 1) / lb::kWeightScale)}};
   if (b.config().cookie && !hide_private) r.f["cookie"] = b.config().cookie->name;
   if (http) {
     http_counters(r.f, c);

@@ -273,10 +273,13 @@ def test_agent_drain_weight_and_down(farm, sluice):
         agent.close()
 
 
-def test_slowstart_ramp(farm, sluice):
+@pytest.mark.parametrize("weight", ["weight 20", ""], ids=["weight20", "default-weight1"])
+def test_slowstart_ramp(farm, sluice, weight):
+    """The share of new requests ramps up after the server comes back, for the default
+    weight 1 too (effective weights have 1/16 steps, as HAProxy's)."""
     a, b = farm(2)
-    lb = sluice(farm_cfg([f"webA 127.0.0.1:{a.port} weight 20 slowstart 4s check inter 100 fall 1 rise 1",
-                          f"webB 127.0.0.1:{b.port} weight 20 check inter 100 fall 1 rise 1"],
+    lb = sluice(farm_cfg([f"webA 127.0.0.1:{a.port} {weight} slowstart 4s check inter 100 fall 1 rise 1",
+                          f"webB 127.0.0.1:{b.port} {weight} check inter 100 fall 1 rise 1"],
                          "option httpchk GET /health"))
     a.set_health(500)
     wait_log(lb, r"Server webfarm/webA is DOWN")

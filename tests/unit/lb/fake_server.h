@@ -19,7 +19,7 @@ class FakeServer final : public Candidate {
   FakeServer(std::string name, uint32_t weight) : name_(std::move(name)), weight_(weight) {}
 
   std::string_view name() const override { return name_; }
-  uint32_t weight() const override { return weight_; }
+  uint32_t weight() const override { return weight_ * kWeightScale; }   // weight_: user units
   uint32_t active_conns() const override { return conns_; }
   uint32_t max_conns() const override { return max_conns_; }
   bool usable() const override { return usable_; }
