@@ -2,9 +2,11 @@
 // connection is idle so that thousands of idle keep-alive connections cost little memory.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice::core {
@@ -21,23 +23,48 @@ class BufferPool {
 
   char* get() {
     ++in_use_;
-    if (free_.empty()) return new char[size_];
+    if (free_.empty()) {
+      low_water_ = 0;
+      return new char[size_];
+    }
     char* p = free_.back();
     free_.pop_back();
+    if (free_.size() < low_water_) low_water_ = free_.size();
     return p;
   }
   void put(char* p) {
     --in_use_;
-    if (free_.size() < keep_) free_.push_back(p);
-    else delete[] p;
+    if (free_.size() < keep_) {
+      free_.push_back(p);
+    } else {
+      delete[] p;
+      freed_bytes_ += size_;
+    }
+  }
+  // Called periodically (once a second): frees half of the cached buffers that no get()
+  // needed since the last call, so a burst's buffers go back to the system within seconds
+  // while a steady load keeps its working set. Returns the bytes freed since the last call
+  // (purged here or deleted by put()), for the caller to decide on a malloc_trim().
+  size_t purge() {
+    size_t surplus = std::min(low_water_, free_.size()) / 2;
+    for (size_t i = 0; i < surplus; ++i) {
+      delete[] free_.back();
+      free_.pop_back();
+    }
+    freed_bytes_ += surplus * size_;
+    low_water_ = free_.size();
+    return std::exchange(freed_bytes_, 0);
   }
   uint32_t size() const { return size_; }
   size_t in_use() const { return in_use_; }
+  size_t cached() const { return free_.size(); }
 
  private:
   uint32_t size_;
   size_t keep_;
   size_t in_use_ = 0;
+  size_t low_water_ = 0;     // fewest cached buffers since the last purge()
+  size_t freed_bytes_ = 0;
   std::vector<char*> free_;
 };
 
