@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "admin/commands.h"
+#include "admin/line_conn.h"
 #include "app/handover.h"
 #include "core/log.h"
 #include "net/socket.h"
@@ -35,198 +36,65 @@ State& state() {
   return s;
 }
 
-class Conn final : public core::IoHandler, public core::Deletable {
+// A stats socket client. `expose_fd`: the socket has `expose-fd listeners` (`_getsocks`
+// allowed). `master`: the master's channel to this worker: prompt mode, no idle timeout,
+// not counted in `stats maxconn`.
+class Conn final : public LineConn {
  public:
-  // `expose_fd`: the socket has `expose-fd listeners` (`_getsocks` allowed). `master`: the
-  // master's channel to this worker: prompt mode, no idle timeout, not counted in maxconn.
   Conn(int fd, Level level, bool expose_fd, bool master = false)
-      : fd_(fd), ctx_{*state().rt, *state().loop, level, 0}, idle_([this] { close(); }),
-        expose_fd_(expose_fd), master_(master) {
-    alive_ = std::make_shared<bool>(true);
-    prompt_ = master;
-    state().loop->add(fd_, EPOLLIN | EPOLLRDHUP, this, true);
+      : LineConn(*state().loop, fd, "> ", master), ctx_{*state().rt, *state().loop, level, 0},
+        idle_([this] { close(); }), expose_fd_(expose_fd), master_(master) {
     if (!master_) state().conns.push_back(this);
-    arm_idle();
-  }
-  ~Conn() override = default;
-
-  void on_io(uint32_t ev) override {
-    if (closed_) return;
-    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_some();
-    if (closed_) return;
-    if (ev & EPOLLOUT) flush();
-    if (!closed_) process();
-  }
-
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    *alive_ = false;
-    idle_.disarm();
-    state().loop->remove(fd_);
-    ::close(fd_);
-    auto& v = state().conns;
-    v.erase(std::remove(v.begin(), v.end(), this), v.end());
-    state().loop->defer_delete(std::unique_ptr<core::Deletable>(this));
+    on_idle_change(true);
   }
 
  private:
-  void arm_idle() {
-    if (state().timeout_ms && !master_) idle_.arm(*state().loop, state().loop->now() + state().timeout_ms);
+  Result<std::vector<Words>> split(std::string_view line) override { return tokenize(line); }
+
+  void on_idle_change(bool waiting_for_client) override {
+    if (!waiting_for_client) idle_.disarm();
+    else if (state().timeout_ms && !master_) idle_.arm(loop(), loop().now() + state().timeout_ms);
   }
 
-  void read_some() {
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n > 0) {
-        if (!eof_) in_.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n == 0) {
-        eof_ = true;
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return close();
-    }
-    arm_idle();
+  void on_closed() override {
+    idle_.disarm();
+    auto& v = state().conns;
+    v.erase(std::remove(v.begin(), v.end(), this), v.end());
   }
 
-  // Runs queued commands one after the other; an asynchronous one stops the loop until its
-  // reply arrives (which calls process() again).
-  void process() {
-    while (!closed_ && !pending_) {
-      if (queue_.empty()) {
-        if (line_done_) {
-          line_done_ = false;
-          if (!prompt_ || quit_) {
-            done_ = true;
-            break;
-          }
-          out_ += "> ";
-        }
-        auto nl = in_.find('\n');
-        std::string line;
-        if (nl != std::string::npos) {
-          line = in_.substr(0, nl);
-          in_.erase(0, nl + 1);
-        } else if (in_.size() > kMaxLine) {
-          out_ += "Command line too long.\n\n";
-          done_ = true;
-          break;
-        } else if (eof_ && !in_.empty()) {
-          line = std::move(in_);
-          in_.clear();
-        } else {
-          if (eof_) done_ = true;
-          break;
-        }
-        auto cmds = tokenize(line);
-        if (!cmds) {
-          out_ += cmds.error().message + "\n\n";
-        } else {
-          for (auto& c : *cmds) queue_.push_back(std::move(c));
-        }
-        line_done_ = true;
-        continue;
-      }
-      Words cmd = std::move(queue_.front());
-      queue_.pop_front();
-      run(cmd);
-    }
-    flush();
-  }
-
-  void run(const Words& w) {
+  void run(const Words& w) override {
     // Session commands, handled here (they change the connection, not the process).
-    if (w.size() == 1 && w[0] == "prompt") {
-      prompt_ = !prompt_;
-      return;
-    }
-    if (w.size() == 1 && w[0] == "quit") {
-      quit_ = true;
-      queue_.clear();
-      return;
-    }
     if (w.size() == 1 && (w[0] == "user" || w[0] == "operator")) {
       Level l = w[0] == "user" ? Level::User : Level::Operator;
       if (allowed(ctx_.level, l)) ctx_.level = l;   // only ever lowers the level
-      else out_ += "Permission denied\n\n";
+      else write("Permission denied\n\n");
       return;
     }
     if (w.size() == 1 && w[0] == "_getsocks") return getsocks();
     if (w.size() == 3 && w[0] == "show" && w[1] == "cli" && w[2] == "level") {
-      out_ += std::string(to_string(ctx_.level)) + "\n\n";
+      write(std::string(to_string(ctx_.level)) + "\n\n");
       return;
     }
-    pending_ = true;
-    sync_ = true;
-    idle_.disarm();
-    std::weak_ptr<bool> alive = alive_;
-    dispatch(ctx_, w, [this, alive](std::string text) {
-      auto live = alive.lock();
-      if (!live || !*live) return;
-      out_ += text;
-      out_ += "\n";
-      pending_ = false;
-      arm_idle();
-      if (!sync_) process();
-    });
-    sync_ = false;
+    auto done = later();
+    dispatch(ctx_, w, [done](std::string text) { done(text + "\n"); });
   }
 
   // `_getsocks`: hands the listening sockets to a new process (app/handover.h has the
   // protocol), then closes. Only on a socket with `expose-fd listeners` and admin level.
   void getsocks() {
     if (!expose_fd_ || ctx_.level != Level::Admin) {
-      out_ += "Permission denied\n\n";
+      write("Permission denied\n\n");
       return;
     }
     flush();
-    auto r = app::send_listeners(fd_, state().rt->listener_fds());
+    auto r = app::send_listeners(fd(), state().rt->listener_fds());
     if (!r) core::log(core::Level::Warning, "_getsocks: {}", r.error().message);
-    queue_.clear();
-    out_.clear();
-    done_ = true;
+    discard_output();
+    end_session();
   }
 
-  void flush() {
-    while (!out_.empty()) {
-      ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        out_.erase(0, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!want_out_) {
-          want_out_ = true;
-          state().loop->modify(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this, true);
-        }
-        return;
-      }
-      return close();
-    }
-    if (want_out_) {
-      want_out_ = false;
-      state().loop->modify(fd_, EPOLLIN | EPOLLRDHUP, this, true);
-    }
-    if (done_ && !pending_) {
-      ::shutdown(fd_, SHUT_WR);
-      close();
-    }
-  }
-
-  int fd_;
   Context ctx_;
   core::Timer idle_;
-  std::shared_ptr<bool> alive_;
-  std::string in_, out_;
-  std::deque<Words> queue_;
-  bool prompt_ = false, quit_ = false, eof_ = false, done_ = false, closed_ = false;
-  bool pending_ = false, sync_ = false, line_done_ = false, want_out_ = false;
   bool expose_fd_ = false, master_ = false;
 };
 

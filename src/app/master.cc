@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "admin/line_conn.h"
 #include "app/handover.h"
 #include "app/process.h"
 #include "app/sd_notify.h"
@@ -94,8 +95,9 @@ class Master::Channel final : public core::IoHandler {
     if (queue_.size() == 1) send_front();
   }
 
-  void on_io(uint32_t ev) override {
+  void on_io(uint32_t) override {
     char buf[16384];
+    bool lost = false;   // EOF or error: answer what did arrive first, then fail the rest
     for (;;) {
       ssize_t n = ::read(fd_, buf, sizeof buf);
       if (n > 0) {
@@ -104,18 +106,19 @@ class Master::Channel final : public core::IoHandler {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      return broken();
+      lost = true;
+      break;
     }
-    (void)ev;
     while (!queue_.empty() && in_.ends_with("\n> ")) {
       std::string reply = in_.substr(0, in_.size() - 2);
       in_.clear();
       timer_.disarm();
       auto done = std::move(queue_.front().done);
       queue_.pop_front();
-      if (!queue_.empty()) send_front();
+      if (!queue_.empty() && !lost) send_front();
       done(std::move(reply));
     }
+    if (lost) broken();
   }
 
  private:
@@ -206,101 +209,35 @@ class ReadyWatch final : public core::IoHandler {
 // ---- master CLI -------------------------------------------------------------------------------
 
 namespace {
-class CliConn final : public core::IoHandler, public core::Deletable {
+class CliConn final : public admin::LineConn {
  public:
-  CliConn(Master& m, core::EventLoop& loop, int fd) : m_(m), loop_(loop), fd_(fd) {
-    alive_ = std::make_shared<bool>(true);
-    loop_.add(fd_, EPOLLIN | EPOLLRDHUP, this, true);
-  }
-  ~CliConn() override { *alive_ = false; }
-  void on_io(uint32_t ev) override {
-    if (closed_) return;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
-        if (in_.size() > 65536) return close();
-        continue;
-      }
-      if (n == 0) {
-        eof_ = true;
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      return close();
-    }
-    if (ev & EPOLLOUT) flush();
-    process();
-  }
+  CliConn(Master& m, core::EventLoop& loop, int fd) : LineConn(loop, fd, "master> ", false), m_(m) {}
 
  private:
-  void process() {
-    while (!closed_ && !busy_) {
-      if (cmds_.empty()) {
-        if (line_done_) {
-          line_done_ = false;
-          if (!prompt_ || quit_) {
-            done_ = true;
-            break;
-          }
-          out_ += "master> ";
-        }
-        auto nl = in_.find('\n');
-        std::string line;
-        if (nl != std::string::npos) {
-          line = in_.substr(0, nl);
-          in_.erase(0, nl + 1);
-        } else if (eof_ && !in_.empty()) {
-          line = std::move(in_);
-          in_.clear();
-        } else {
-          if (eof_) done_ = true;
-          break;
-        }
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        // Commands separated by ';' run one after the other.
-        size_t pos = 0;
-        while (pos <= line.size()) {
-          size_t semi = line.find(';', pos);
-          std::string c = line.substr(pos, semi == std::string::npos ? std::string::npos : semi - pos);
-          while (!c.empty() && c.front() == ' ') c.erase(0, 1);
-          while (!c.empty() && c.back() == ' ') c.pop_back();
-          if (!c.empty()) cmds_.push_back(std::move(c));
-          if (semi == std::string::npos) break;
-          pos = semi + 1;
-        }
-        line_done_ = true;
-        continue;
-      }
-      std::string c = std::move(cmds_.front());
-      cmds_.pop_front();
-      run(c);
+  // The master's commands are whole texts (`@1 show info` is forwarded as is): split on ';'
+  // only, and trim.
+  Result<std::vector<admin::Words>> split(std::string_view line) override {
+    std::vector<admin::Words> out;
+    size_t pos = 0;
+    while (pos <= line.size()) {
+      size_t semi = line.find(';', pos);
+      std::string_view c = line.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
+      while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+      while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
+      if (!c.empty()) out.push_back({std::string(c)});
+      if (semi == std::string_view::npos) break;
+      pos = semi + 1;
     }
-    flush();
+    return out;
   }
 
-  void run(const std::string& c) {
-    if (c == "prompt") {
-      prompt_ = !prompt_;
-      return;
-    }
-    if (c == "quit") {
-      quit_ = true;
-      cmds_.clear();
-      return;
-    }
-    busy_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    auto reply = [this, alive](std::string text) {
-      if (alive.expired()) return;
-      out_ += text;
-      if (!text.empty() && text.back() != '\n') out_ += "\n";
-      busy_ = false;
-      if (!sync_) process();
+  void run(const admin::Words& cmd) override {
+    const std::string& c = cmd[0];
+    auto done = later();
+    auto reply = [done](std::string text) {
+      if (!text.empty() && text.back() != '\n') text += "\n";
+      done(text);
     };
-    sync_ = true;
     if (c == "help") {
       reply("help           : this message\n"
             "prompt         : toggle interactive mode with prompt\n"
@@ -324,47 +261,9 @@ class CliConn final : public core::IoHandler, public core::Deletable {
       reply("Unknown command. Please enter one of the following commands only :\n"
             "  help, prompt, quit, show proc, reload, show startup-logs, @<relative pid>, @!<pid>\n");
     }
-    sync_ = false;
-  }
-
-  void flush() {
-    while (!out_.empty()) {
-      ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        out_.erase(0, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        loop_.modify(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this, true);
-        return;
-      }
-      return close();
-    }
-    loop_.modify(fd_, EPOLLIN | EPOLLRDHUP, this, true);
-    if (done_ && !busy_) {
-      ::shutdown(fd_, SHUT_WR);
-      close();
-    }
-  }
-
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    *alive_ = false;
-    loop_.remove(fd_);
-    ::close(fd_);
-    loop_.defer_delete(std::unique_ptr<core::Deletable>(this));
   }
 
   Master& m_;
-  core::EventLoop& loop_;
-  int fd_;
-  std::shared_ptr<bool> alive_;
-  std::string in_, out_;
-  std::deque<std::string> cmds_;
-  bool prompt_ = false, quit_ = false, eof_ = false, done_ = false, closed_ = false;
-  bool busy_ = false, sync_ = false, line_done_ = false;
 };
 }  // namespace
 
