@@ -44,6 +44,14 @@ void Timer::arm(EventLoop& loop, uint64_t deadline_ms) {
   loop.schedule(*this);
 }
 
+void Timer::arm_soon(EventLoop& loop) {
+  disarm();
+  loop_ = &loop;
+  deadline_ = loop.now();
+  loop.soon_.push_back(*this);
+  ++loop.timer_count_;
+}
+
 EventLoop::EventLoop()
     : wheel_(kWheelSlots), waker_(nullptr, [](IoHandler* h) { delete static_cast<Waker*>(h); }) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -62,6 +70,7 @@ EventLoop::~EventLoop() {
   for (auto& slot : wheel_) {
     while (slot.pop_front() != nullptr) --timer_count_;
   }
+  while (soon_.pop_front() != nullptr) --timer_count_;
   if (wakefd_ >= 0) ::close(wakefd_);
   if (epfd_ >= 0) ::close(epfd_);
 }
@@ -148,8 +157,19 @@ void EventLoop::run_timers() {
   }
 }
 
+void EventLoop::run_soon() {
+  // As in run_timers(): a callback may disarm or re-arm any other one; one re-armed soon
+  // from its own callback waits for the next iteration (the events in between are fair).
+  IntrusiveList<Timer, TimerTag> due;
+  while (Timer* t = soon_.pop_front()) due.push_back(*t);
+  while (Timer* t = due.pop_front()) {
+    --timer_count_;
+    t->cb_();
+  }
+}
+
 int EventLoop::next_timeout_ms() {
-  if (!posted_.empty()) return 0;
+  if (!posted_.empty() || !soon_.empty()) return 0;
   if (timer_count_ == 0) return 1000;
   // Scan ahead for the first non-empty slot; a slot may hold timers of later turns, so the
   // timeout found is a lower bound, which is safe.
@@ -178,6 +198,8 @@ void EventLoop::run() {
     }
     deferred_.clear();
     run_timers();
+    deferred_.clear();
+    run_soon();
     deferred_.clear();
     if (idle_hook_) idle_hook_();
     deferred_.clear();

@@ -43,6 +43,9 @@ class Timer : public ListNode<TimerTag> {
   ~Timer();
 
   void arm(EventLoop& loop, uint64_t deadline_ms);
+  // Runs the callback in this loop iteration's last phase, after the pending events and
+  // before waiting again: for work cut short to let other connections run (fairness).
+  void arm_soon(EventLoop& loop);
   void disarm();
   bool armed() const { return linked(); }
   uint64_t deadline() const { return deadline_; }
@@ -97,6 +100,7 @@ class EventLoop {
 
   void schedule(Timer& t);
   void run_timers();
+  void run_soon();
   int next_timeout_ms();
   void drain_posted();
 
@@ -107,6 +111,7 @@ class EventLoop {
   uint64_t wheel_tick_ = 0;       // last processed tick (ms)
   size_t timer_count_ = 0;
   std::vector<IntrusiveList<Timer, TimerTag>> wheel_;
+  IntrusiveList<Timer, TimerTag> soon_;   // arm_soon(): run before the next wait
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::unique_ptr<Deletable>> deferred_;

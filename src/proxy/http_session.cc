@@ -151,8 +151,12 @@ void HttpSession::on_server_io() { process(); }
 
 void HttpSession::process() {
   if (closed_) return;
-  for (int guard = 0; guard < 64 && !closed_; ++guard) {
-    if (!step()) break;
+  int steps = 0;
+  while (!closed_ && step()) {
+    if (++steps == kStepBudget) {
+      continue_soon();   // still moving: let the other connections run, then go on
+      break;
+    }
   }
   if (closed_) return;
   if (st_ == TxState::Closed) {

@@ -50,6 +50,7 @@ class HttpSession final : public Session, public core::IoHandler {
   enum class Body : uint8_t { None, Length, Chunked, UntilClose, Done };
 
   void process();
+  void resume() override { process(); }
   bool step();
   bool read_client();
   bool write_client();

@@ -230,7 +230,11 @@ bool TcpSession::relay(Side& from, Side& to, core::Buffer& buf, uint64_t& bytes)
 
 void TcpSession::process() {
   if (closed_) return;
-  for (int guard = 0; guard < 64; ++guard) {
+  for (int steps = 0;; ++steps) {
+    if (steps == kStepBudget) {
+      continue_soon();   // still moving: let the other connections run, then go on
+      break;
+    }
     if (st_ == State::Connecting) {
       if (s_.fd >= 0 && s_.writable) {
         int err = net::connect_result(s_.fd);

@@ -47,6 +47,7 @@ class TcpSession final : public Session, public core::IoHandler {
   };
 
   void process();
+  void resume() override { process(); }
   bool connect_next();
   bool connect_to(sockaddr_storage addr, socklen_t len);
   void leave_queue();

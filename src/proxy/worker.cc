@@ -214,6 +214,8 @@ Worker::~Worker() {
     while (ServerConn* c = list.pop_front()) delete c;
 }
 
+void Session::continue_soon() { resume_timer_.arm_soon(w_.loop()); }
+
 uint64_t Worker::next_session_id() { return g_session_ids.fetch_add(1, std::memory_order_relaxed); }
 
 void Worker::run() {

@@ -54,6 +54,14 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   const sockaddr_storage& dst();
 
  protected:
+  // How many passes a session's process() makes per wake-up. With edge-triggered sockets a
+  // session that stops with work left must not wait for an edge that may never come (the
+  // peer may have sent everything already): it calls continue_soon(), and resume() runs
+  // once the other connections' events of this iteration have been handled.
+  static constexpr int kStepBudget = 64;
+  void continue_soon();
+  virtual void resume() = 0;
+
   Worker& w_;
   Frontend& fe_;
   int cfd_;
@@ -63,6 +71,9 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   std::unique_ptr<backend::PendingRequest> pending_;   // our place in a queue, made on first use
   uint64_t id_;
   uint64_t start_ms_;
+
+ private:
+  core::Timer resume_timer_{[this] { resume(); }};
 };
 
 struct IdleTag {};

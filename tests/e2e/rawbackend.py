@@ -96,6 +96,7 @@ class RawBackend:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._served = 0
+        self.replies_sent = 0   # replies whose bytes all went into the kernel (sendall returned)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._socks: list[socket.socket] = []
@@ -143,6 +144,11 @@ class RawBackend:
             ok = self._cond.wait_for(lambda: sum(len(c.requests) for c in self.conns) >= n, timeout)
         assert ok, f"backend saw {len(self.requests())} requests, expected {n}"
         return self.requests()
+
+    def wait_sent(self, n: int, timeout: float = 10.0) -> None:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self.replies_sent >= n, timeout)
+        assert ok, f"backend sent {self.replies_sent} replies, expected {n}"
 
     # ---- serving ---------------------------------------------------------------------------
 
@@ -206,6 +212,9 @@ class RawBackend:
                     s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(path), path))
                 elif reply.data:
                     s.sendall(reply.data)
+                with self._cond:
+                    self.replies_sent += 1
+                    self._cond.notify_all()
                 if reply.tunnel:
                     if buf:
                         s.sendall(buf)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 
-from harness import HttpConn, http_request, sluice_bin, wait_until
+from harness import HttpConn, bytes_pattern, http_request, sluice_bin, wait_until
 from rawbackend import Reply
 
 DEFAULTS = """\
@@ -299,6 +299,33 @@ listen relay
                 data += chunk
             assert data.endswith(b"\r\n\r\nok"), data
             assert time.monotonic() - t0 < 2.0     # timeout server is 30s
+
+
+def test_download_completes_when_the_server_has_already_sent_everything(raw_backend, sluice):
+    """A session that stops after its step budget (fairness) must come back by itself.
+    Regression: once the whole response sat in the proxy's socket buffers, the server sent
+    nothing more, no edge came, and the download stalled until timeout client."""
+    n = 3 << 20
+    be = raw_backend(Reply(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n + bytes_pattern(n)))
+    lb = sluice(f"""{DEFAULTS}
+listen web
+    bind 127.0.0.1:{{bind}}
+    server s1 127.0.0.1:{be.port}
+""")
+    for i in range(10):
+        with socket.create_connection(("127.0.0.1", lb.port), timeout=20) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            be.wait_sent(i + 1)                  # everything is in the kernel's buffers now
+            t0 = time.monotonic()
+            data = b""
+            while len(data) < n + 40:
+                chunk = s.recv(1 << 20)
+                assert chunk, f"EOF after {len(data)} bytes"
+                data += chunk
+                if b"\r\n\r\n" in data and len(data) - data.index(b"\r\n\r\n") - 4 >= n:
+                    break
+            assert time.monotonic() - t0 < 10, "download stalled"
+            assert data.split(b"\r\n\r\n", 1)[1] == bytes_pattern(n)
 
 
 def test_stat_rates_and_downtime(farm, sluice):

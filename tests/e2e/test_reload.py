@@ -169,6 +169,8 @@ class Download:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
+        self.t0 = time.monotonic()
+        self.resumed_at = -1.0
         try:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
             s.sendall(f"GET /bytes?n={self.n} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
@@ -183,9 +185,12 @@ class Download:
                     self.half.set()
                     if not self.resume.wait(120):
                         raise AssertionError("never resumed")
+                    self.resumed_at = time.monotonic() - self.t0
                 chunk = s.recv(1 << 20)
                 if not chunk:
-                    raise AssertionError(f"EOF after {len(got)} of {self.n} bytes")
+                    raise AssertionError(f"EOF after {len(got)} of {self.n} bytes; "
+                                         f"{time.monotonic() - self.t0:.1f}s after the start, "
+                                         f"resumed after {self.resumed_at:.1f}s")
                 got += chunk
             s.close()
             if bytes(got[:self.n]) != bytes_pattern(self.n):
