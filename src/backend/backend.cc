@@ -97,6 +97,8 @@ void Backend::take_locked(Server& s) {
   uint64_t now = core::monotonic_ms();
   s.counters.sess_rate.hit(now);
   counters.sess_rate.hit(now);
+  s.counters.last_sess_ms.store(now, std::memory_order_relaxed);
+  counters.last_sess_ms.store(now, std::memory_order_relaxed);
   auto b = counters.cur_sess.fetch_add(1, std::memory_order_relaxed) + 1;
   if (b > counters.max_sess.load(std::memory_order_relaxed)) counters.max_sess.store(b, std::memory_order_relaxed);
 }

@@ -31,6 +31,8 @@ struct BackendCounters {
       http_other{0};
   std::atomic<uint64_t> no_server{0};
   std::atomic<uint64_t> queue_timeouts{0};
+  std::atomic<uint64_t> last_sess_ms{0};   // monotonic ms of the last session (lastsess)
+  TxTimes times;
 };
 
 enum class PickResult : uint8_t { Server, Queued, NoServer };

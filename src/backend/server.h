@@ -18,6 +18,7 @@
 #include <string>
 
 #include "backend/queue.h"
+#include "backend/tx_times.h"
 #include "config/model.h"
 #include "core/rate.h"
 #include "lb/algorithm.h"
@@ -63,6 +64,8 @@ struct ServerCounters {
   std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
       http_other{0};
   std::atomic<uint64_t> failed_checks{0}, down_transitions{0};
+  std::atomic<uint64_t> last_sess_ms{0};   // monotonic ms of the last session (lastsess)
+  TxTimes times;
 };
 
 class Server final : public lb::Candidate {

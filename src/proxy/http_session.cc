@@ -558,6 +558,7 @@ bool HttpSession::on_request_head() {
   head_done_ms_ = w_.loop().now();
   connected_ms_ = rsp_head_ms_ = 0;
   queue_start_ms_ = 0;
+  tx_wait_ms_ = 0;
   tx_retries_ = 0;
   redispatched_ = false;
   ck_req_ = ck_rsp_ = '-';
@@ -867,6 +868,7 @@ bool HttpSession::start_connect() {
 void HttpSession::on_slot_granted() {
   if (closed_ || st_ != TxState::Queued) return;
   w_.remove_waiting(id_);
+  tx_wait_ms_ = static_cast<int64_t>(w_.loop().now() - queue_start_ms_);
   server_ = pending_->granted;
   server_addr_ = pending_->addr;
   server_addr_len_ = pending_->addr_len;
@@ -1425,7 +1427,7 @@ void HttpSession::log_tx(char who, char phase) {
   r.TR = head_done_ms_ >= tx_start_ms_ && requests_ > 0 && st_ != TxState::WaitRequest
              ? static_cast<int64_t>(head_done_ms_ - tx_start_ms_) : -1;
   if (phase == 'R') r.TR = -1;
-  r.Tw = connect_start_ms_ && phase != 'R' ? 0 : -1;
+  r.Tw = phase == 'R' ? -1 : phase == 'Q' || connect_start_ms_ ? tx_wait_ms_ : -1;
   r.Tc = connected_ms_ ? static_cast<int64_t>(connected_ms_ - connect_start_ms_) : -1;
   r.Tr = rsp_head_ms_ && connected_ms_ ? static_cast<int64_t>(rsp_head_ms_ - connected_ms_) : -1;
   r.Ta = static_cast<int64_t>(now - tx_start_ms_);
@@ -1465,6 +1467,9 @@ void HttpSession::log_tx(char who, char phase) {
   if (server_ != nullptr) {
     server_->counters.bytes_in.fetch_add(r.bytes_in, std::memory_order_relaxed);
     server_->counters.bytes_out.fetch_add(r.bytes_out, std::memory_order_relaxed);
+    // qtime/ctime/rtime/ttime: complete exchanges only (Tc and Tr known).
+    server_->counters.times.add(r.Tw, r.Tc, r.Tr, r.Ta);
+    be_->counters.times.add(r.Tw, r.Tc, r.Tr, r.Ta);
   }
   log::emit(r);
   service_ = nullptr;
@@ -1531,6 +1536,7 @@ void HttpSession::on_timeout() {
         // timeout queue: answered 503, as haproxy does ("sQ").
         w_.remove_waiting(id_);
         be_->counters.queue_timeouts.fetch_add(1, std::memory_order_relaxed);
+        tx_wait_ms_ = static_cast<int64_t>(w_.loop().now() - queue_start_ms_);
         reply_error(503, "timeout queue");
         log_tx('s', 'Q');
         process();

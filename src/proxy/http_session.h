@@ -130,6 +130,7 @@ class HttpSession final : public Session, public core::IoHandler {
   socklen_t server_addr_len_ = 0;
   std::vector<const lb::Candidate*> tried_;
   uint64_t queue_start_ms_ = 0;
+  int64_t tx_wait_ms_ = 0;                  // time this request waited in a queue (Tw)
   bool pick_by_cookie_ = false;
   const StickRules* stick_ = nullptr;       // the backend's stick rules, if any
   StickRules::Prepared stick_prep_;

@@ -109,6 +109,7 @@ bool TcpSession::connect_next() {
 void TcpSession::on_slot_granted() {
   if (closed_ || st_ != State::Queued) return;
   w_.remove_waiting(id_);
+  wait_ms_ = static_cast<int64_t>(w_.loop().now() - queue_start_);
   st_ = State::Connecting;
   server_ = pending_->granted;
   pending_->granted = nullptr;
@@ -296,7 +297,7 @@ void TcpSession::log_session() {
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t wall_us = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   r.accept_wall_us = r.request_wall_us = wall_us - (now - start_ms_) * 1000u;
-  r.Tw = 0;
+  r.Tw = wait_ms_;
   r.Tc = s_connected_ ? static_cast<int64_t>(connected_ms_ - connect_start_) : -1;
   r.Tt = static_cast<int64_t>(now - start_ms_);
   r.bytes_in = bytes_c2s_;
@@ -310,7 +311,7 @@ void TcpSession::log_session() {
   if (queue_timed_out_) {
     r.term[0] = 's';
     r.term[1] = 'Q';
-    r.Tw = static_cast<int64_t>(now - queue_start_);
+    r.Tw = wait_ms_ = static_cast<int64_t>(now - queue_start_);
   }
   r.term[2] = r.term[3] = '-';
   auto& rt = w_.runtime();
@@ -332,6 +333,8 @@ void TcpSession::log_session() {
   if (server_) {
     server_->counters.bytes_in.fetch_add(bytes_c2s_, std::memory_order_relaxed);
     server_->counters.bytes_out.fetch_add(bytes_s2c_, std::memory_order_relaxed);
+    server_->counters.times.add(r.Tw, r.Tc, 0, r.Tt);   // no response time in tcp mode
+    be_->counters.times.add(r.Tw, r.Tc, 0, r.Tt);
   }
   log::emit(r);
 }

@@ -74,6 +74,7 @@ class TcpSession final : public Session, public core::IoHandler {
   uint64_t bytes_c2s_ = 0, bytes_s2c_ = 0;
   uint32_t retries_done_ = 0;
   uint64_t queue_start_ = 0;
+  int64_t wait_ms_ = 0;   // time spent in a queue (Tw)
   bool timed_out_ = false;
   bool queue_timed_out_ = false;
   sockaddr_storage server_addr_{};

@@ -29,34 +29,43 @@ struct Metric {
 };
 
 constexpr Metric kMetrics[] = {
-    {"current_queue", "qcur", false, kBe | kSrv, "Number of current queued connections"},
-    {"max_queue", "qmax", false, kBe | kSrv, "Highest value of queued connections encountered since process started"},
-    {"current_sessions", "scur", false, kFe | kBe | kSrv, "Number of current sessions on the frontend, backend or server"},
-    {"max_sessions", "smax", false, kFe | kBe | kSrv, "Highest value of current sessions encountered since process started"},
-    {"limit_sessions", "slim", false, kFe | kBe | kSrv, "Frontend/listener/server's maxconn, backend's fullconn"},
-    {"sessions_total", "stot", true, kFe | kBe | kSrv, "Total number of sessions since process started"},
-    {"bytes_in_total", "bin", true, kFe | kBe | kSrv, "Total number of request bytes since process started"},
-    {"bytes_out_total", "bout", true, kFe | kBe | kSrv, "Total number of response bytes since process started"},
-    {"requests_denied_total", "dreq", true, kFe | kBe, "Total number of denied requests since process started"},
-    {"request_errors_total", "ereq", true, kFe, "Total number of invalid requests since process started"},
-    {"connection_errors_total", "econ", true, kBe | kSrv, "Total number of failed connections to server since the worker process started"},
-    {"response_errors_total", "eresp", true, kBe | kSrv, "Total number of invalid responses since the worker process started"},
-    {"retry_warnings_total", "wretr", true, kBe | kSrv, "Total number of server connection retries since the worker process started"},
-    {"redispatch_warnings_total", "wredis", true, kBe | kSrv, "Total number of server redispatches due to connection failures since the worker process started"},
-    {"weight", "weight", false, kBe | kSrv, "Server's effective weight, or sum of active servers' effective weights for a backend"},
-    {"active_servers", "act", false, kBe, "Total number of active UP servers with a non-zero weight"},
-    {"backup_servers", "bck", false, kBe, "Total number of backup UP servers with a non-zero weight"},
-    {"check_failures_total", "chkfail", true, kSrv, "Total number of failed individual health checks per server/backend, since the worker process started"},
-    {"check_up_down_total", "chkdown", true, kBe | kSrv, "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started"},
-    {"check_last_change_seconds", "lastchg", false, kBe | kSrv, "How long ago the last server state changed, in seconds"},
-    {"downtime_seconds_total", "downtime", true, kBe | kSrv, "Total time spent in DOWN state, for server or backend"},
-    {"loadbalanced_total", "lbtot", true, kBe | kSrv, "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)"},
-    {"check_code", "check_code", false, kSrv, "layer5-7 code, if available of the last health check."},
-    {"check_duration_seconds", "check_duration", false, kSrv, "Total duration of the latest server health check, in seconds.", 0.001},
-    {"http_requests_total", "req_tot", true, kFe | kBe, "Total number of HTTP requests processed by this object since the worker process started"},
-    {"connections_total", "conn_tot", true, kFe, "Total number of new connections accepted on this frontend since the worker process started"},
-    {"intercepted_requests_total", "intercepted", true, kFe, "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started"},
-    {"uweight", "uweight", false, kBe | kSrv, "Server's user weight, or sum of active servers' user weights for a backend"},
+    {"current_queue", "qcur", false, kBe | kSrv, "Requests waiting in the queue now"},
+    {"max_queue", "qmax", false, kBe | kSrv, "Most requests ever waiting in the queue at once"},
+    {"current_sessions", "scur", false, kFe | kBe | kSrv, "Sessions open now"},
+    {"max_sessions", "smax", false, kFe | kBe | kSrv, "Most sessions ever open at once"},
+    {"limit_sessions", "slim", false, kFe | kBe | kSrv, "Session limit: maxconn (frontend, server) or fullconn (backend)"},
+    {"sessions_total", "stot", true, kFe | kBe | kSrv, "Sessions since the process started"},
+    {"bytes_in_total", "bin", true, kFe | kBe | kSrv, "Bytes received from clients"},
+    {"bytes_out_total", "bout", true, kFe | kBe | kSrv, "Bytes sent to clients"},
+    {"requests_denied_total", "dreq", true, kFe | kBe, "Requests refused by a rule"},
+    {"request_errors_total", "ereq", true, kFe, "Malformed or incomplete requests"},
+    {"connection_errors_total", "econ", true, kBe | kSrv, "Connections to servers that failed"},
+    {"response_errors_total", "eresp", true, kBe | kSrv, "Invalid or truncated server responses"},
+    {"retry_warnings_total", "wretr", true, kBe | kSrv, "Connection attempts retried"},
+    {"redispatch_warnings_total", "wredis", true, kBe | kSrv, "Requests moved to another server after a failure"},
+    {"weight", "weight", false, kBe | kSrv, "Effective weight (backend: sum over its active servers)"},
+    {"active_servers", "act", false, kBe, "Active servers up with a weight above zero"},
+    {"backup_servers", "bck", false, kBe, "Backup servers up with a weight above zero"},
+    {"check_failures_total", "chkfail", true, kSrv, "Health checks that failed"},
+    {"check_up_down_total", "chkdown", true, kBe | kSrv, "Transitions from UP to DOWN"},
+    {"check_last_change_seconds", "lastchg", false, kBe | kSrv, "Seconds since the last state change"},
+    {"downtime_seconds_total", "downtime", true, kBe | kSrv, "Seconds spent DOWN"},
+    {"loadbalanced_total", "lbtot", true, kBe | kSrv, "Times the balancing algorithm chose this server (backend: any server)"},
+    {"check_code", "check_code", false, kSrv, "HTTP status of the last layer 7 check, if any"},
+    {"check_duration_seconds", "check_duration", false, kSrv, "Duration of the last health check", 0.001},
+    {"last_session_seconds", "lastsess", false, kBe | kSrv, "Seconds since a session last went to this server or backend (-1: never)"},
+    {"queue_time_average_seconds", "qtime", false, kBe | kSrv, "Average time in the queue over the last 1024 exchanges", 0.001},
+    {"connect_time_average_seconds", "ctime", false, kBe | kSrv, "Average connect time over the last 1024 exchanges", 0.001},
+    {"response_time_average_seconds", "rtime", false, kBe | kSrv, "Average server response time (HTTP) over the last 1024 exchanges", 0.001},
+    {"total_time_average_seconds", "ttime", false, kBe | kSrv, "Average total exchange time over the last 1024 exchanges", 0.001},
+    {"max_queue_time_seconds", "qtime_max", false, kBe | kSrv, "Longest time an exchange waited in the queue", 0.001},
+    {"max_connect_time_seconds", "ctime_max", false, kBe | kSrv, "Longest connect time", 0.001},
+    {"max_response_time_seconds", "rtime_max", false, kBe | kSrv, "Longest server response time", 0.001},
+    {"max_total_time_seconds", "ttime_max", false, kBe | kSrv, "Longest total exchange time", 0.001},
+    {"http_requests_total", "req_tot", true, kFe | kBe, "HTTP requests handled"},
+    {"connections_total", "conn_tot", true, kFe, "Connections accepted"},
+    {"intercepted_requests_total", "intercepted", true, kFe, "Requests answered by the proxy itself (stats, services, monitor)"},
+    {"uweight", "uweight", false, kBe | kSrv, "User weight, as configured or set at run time (backend: sum)"},
 };
 
 constexpr std::string_view kCheckStates[] = {"HANA", "SOCKERR", "L4OK", "L4TOUT", "L4CON", "L6OK",
@@ -146,7 +155,7 @@ void scope_metrics(std::string& out, const std::vector<StatRow>& rows, uint8_t s
   for (auto& r : rows) {
     if (!mine(r) || r.get("hrsp_2xx").empty()) continue;
     if (!any)
-      family(out, name, true, "Total number of HTTP responses returned by this object since the worker process started, per status class");
+      family(out, name, true, "HTTP responses sent, by status class");
     any = true;
     for (auto [col, code] : {std::pair{"hrsp_1xx", "1xx"}, {"hrsp_2xx", "2xx"}, {"hrsp_3xx", "3xx"},
                              {"hrsp_4xx", "4xx"}, {"hrsp_5xx", "5xx"}, {"hrsp_other", "other"}})
@@ -167,20 +176,20 @@ std::string prometheus_text(proxy::Runtime& rt) {
   auto now = static_cast<uint64_t>(core::wall_seconds());
   uint64_t req = 0;
   for (auto& fe : rt.frontends()) req += fe->counters.requests_total.load(std::memory_order_relaxed);
-  g("haproxy_process_nbthread", "Number of started threads (global.nbthread)", std::max<uint32_t>(1, gc.nbthread));
-  g("haproxy_process_nbproc", "Number of started worker processes (historical, always 1)", 1);
-  g("haproxy_process_relative_process_id", "Relative worker process number (1)", 1);
-  g("haproxy_process_uptime_seconds", "How long ago this worker process was started (seconds)",
+  g("haproxy_process_nbthread", "Worker threads (nbthread)", std::max<uint32_t>(1, gc.nbthread));
+  g("haproxy_process_nbproc", "Worker processes (always 1)", 1);
+  g("haproxy_process_relative_process_id", "This worker's relative number (always 1)", 1);
+  g("haproxy_process_uptime_seconds", "Seconds since this worker started",
     now >= rt.start_wall_s ? now - rt.start_wall_s : 0);
-  g("haproxy_process_start_time_seconds", "Start time in seconds", rt.start_wall_s);
-  g("haproxy_process_max_connections", "Maximum number of concurrent connections (global.maxconn)", rt.maxconn.load());
-  g("haproxy_process_current_connections", "Number of active sessions", rt.cur_conns.load());
-  g("haproxy_process_connections_total", "Total number of created sessions", rt.total_conns.load(), true);
-  g("haproxy_process_requests_total", "Total number of requests (TCP or HTTP)", req, true);
-  g("haproxy_process_stopping", "Non zero means stopping in progress", rt.soft_stopping.load() ? 1 : 0);
-  g("haproxy_process_listeners", "Number of active listeners", rt.listeners().size());
-  g("haproxy_process_dropped_logs_total", "Total number of dropped logs", log::dropped_lines(), true);
-  family(out, "haproxy_process_build_info", false, "Build info");
+  g("haproxy_process_start_time_seconds", "When this worker started, in seconds since the epoch", rt.start_wall_s);
+  g("haproxy_process_max_connections", "Connection limit (global maxconn)", rt.maxconn.load());
+  g("haproxy_process_current_connections", "Client connections open now", rt.cur_conns.load());
+  g("haproxy_process_connections_total", "Client connections accepted", rt.total_conns.load(), true);
+  g("haproxy_process_requests_total", "Requests handled (HTTP) or sessions (TCP)", req, true);
+  g("haproxy_process_stopping", "1 while the worker is stopping", rt.soft_stopping.load() ? 1 : 0);
+  g("haproxy_process_listeners", "Listening sockets", rt.listeners().size());
+  g("haproxy_process_dropped_logs_total", "Log lines dropped because the log ring was full", log::dropped_lines(), true);
+  family(out, "haproxy_process_build_info", false, "Version of this build");
   out += fmt::format("haproxy_process_build_info{{version=\"{}\"}} 1\n", esc(version()));
 
   auto rows = stat_rows(rt, false);

@@ -51,6 +51,23 @@ std::string_view algo_name(config::Balance b) {
   return "";
 }
 
+// qtime/ctime/rtime/ttime (averages of the last 1024 exchanges, ms), their maxima, and
+// lastsess (seconds since the last session, -1 for never), of a server or a backend.
+template <class C>
+void time_counters(Row& r, const C& c, uint64_t mono) {
+  auto t = c.times.get();
+  r["qtime"] = std::to_string(t.q);
+  r["ctime"] = std::to_string(t.c);
+  r["rtime"] = std::to_string(t.r);
+  r["ttime"] = std::to_string(t.t);
+  r["qtime_max"] = std::to_string(t.q_max);
+  r["ctime_max"] = std::to_string(t.c_max);
+  r["rtime_max"] = std::to_string(t.r_max);
+  r["ttime_max"] = std::to_string(t.t_max);
+  uint64_t last = c.last_sess_ms.load(std::memory_order_relaxed);
+  r["lastsess"] = last == 0 ? "-1" : std::to_string(mono >= last ? (mono - last) / 1000 : 0);
+}
+
 template <class C>
 void http_counters(Row& r, const C& c) {
   r["hrsp_1xx"] = n(c.http_1xx);
@@ -140,6 +157,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
       r.f["check_fall"] = std::to_string(s.config().fall);
     }
     if (http) http_counters(r.f, c);
+    time_counters(r.f, c, mono);
     if (!hide_private) {   // HAProxy hides addresses and cookies from level user
       r.f["addr"] = net::to_string(s.addr());
       r.f["cookie"] = s.cookie();
@@ -167,6 +185,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
          {"conn_rate_max", "0"}, {"conn_tot", "0"}, {"intercepted", "0"}, {"dcon", "0"},
          {"dses", "0"}, {"wrew", "0"}, {"connect", "0"}, {"reuse", "0"}, {"eint", "0"},
          {"uweight", std::to_string((weight + lb::kWeightScale - 1) / lb::kWeightScale)}};
+  time_counters(r.f, c, mono);
   if (b.config().cookie && !hide_private) r.f["cookie"] = b.config().cookie->name;
   if (http) {
     http_counters(r.f, c);

@@ -167,3 +167,23 @@ def test_prometheus_scrape(sluice, farm):
     m = parse_prometheus(http_get(lb.port, "/metrics").text)
     up = {(l["server"], l["state"]): v for l, v in m["haproxy_server_status"]}
     assert up[("s1", "MAINT")] == 1 and up[("s1", "UP")] == 0
+
+
+def test_time_averages_in_csv_and_prometheus(sluice, farm):
+    """qtime/ctime/rtime/ttime (averages of the last 1024 exchanges, ms), their maxima and
+    lastsess, per server and backend, in `show stat` and the exporter."""
+    lb = start(sluice, farm)
+    before = {r["svname"]: r for r in rows(lb.cli("show stat")) if r["pxname"] == "app"}
+    assert before["s1"]["lastsess"] == "-1" and before["s1"]["rtime"] == "0"
+    for _ in range(4):
+        assert http_get(lb.port, "/slow?ms=200").status == 200
+    stat = {r["svname"]: r for r in rows(lb.cli("show stat")) if r["pxname"] == "app"}
+    for sv in ("s1", "s2", "BACKEND"):
+        r = stat[sv]
+        assert 180 <= int(r["rtime"]) < 2000, (sv, r["rtime"])
+        assert int(r["ttime"]) >= int(r["rtime"]), (sv, r)
+        assert int(r["rtime_max"]) >= int(r["rtime"]), (sv, r)
+        assert int(r["qtime"]) == 0 and int(r["lastsess"]) >= 0, (sv, r)
+    m = parse_prometheus(http_get(lb.port, "/metrics").text)
+    rt = {l["server"]: v for l, v in m["haproxy_server_response_time_average_seconds"]}
+    assert 0.18 <= rt["s1"] < 2.0, rt

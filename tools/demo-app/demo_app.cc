@@ -696,11 +696,15 @@ void serve_connection(State& st, int fd, bool on_check_port) {
       }
       bool keep_alive = req.minor == 1 ? !req.header_has_token("connection", "close")
                                        : req.header_has_token("connection", "keep-alive");
-      int64_t now_in = ++st.in_flight;
-      for (int64_t m = st.max_in_flight.load(); now_in > m && !st.max_in_flight.compare_exchange_weak(m, now_in);) {
+      // Control requests (/_demo/...) are not application traffic: not counted in flight.
+      bool counted = !req.path.starts_with("/_demo/");
+      if (counted) {
+        int64_t now_in = ++st.in_flight;
+        for (int64_t m = st.max_in_flight.load(); now_in > m && !st.max_in_flight.compare_exchange_weak(m, now_in);) {
+        }
       }
       Response r = handle(st, req);
-      --st.in_flight;
+      if (counted) --st.in_flight;
       if (r.close) keep_alive = false;
       if (!st.opt.quiet)
         std::fprintf(stderr, "%s: %s %s -> %d\n", st.opt.name.c_str(), req.method.c_str(), req.target.c_str(),
