@@ -42,6 +42,7 @@ void Backend::refresh_may_queue_locked() {
 
 void Backend::rebuild_locked() {
   refresh_may_queue_locked();
+  note_availability_locked();
   active_.clear();
   backup_.clear();
   by_cookie_.clear();
@@ -223,7 +224,20 @@ bool Backend::cancel(PendingRequest& pr) {
   return true;
 }
 
+// Backend downtime: from the moment no server is usable until one is again.
+void Backend::note_availability_locked() {
+  bool up = usable_active() + usable_backup() > 0;
+  uint64_t now = core::monotonic_ms();
+  if (!up && down_since_ms_ == 0) {
+    down_since_ms_ = now;
+  } else if (up && down_since_ms_ != 0) {
+    downtime_ms_ += now - down_since_ms_;
+    down_since_ms_ = 0;
+  }
+}
+
 void Backend::server_changed_locked(Server& s) {
+  note_availability_locked();
   if (s.max_conns() != 0 && !may_queue()) may_queue_.store(true, std::memory_order_relaxed);
   if (s.is_backup()) backup_algo_->on_server_changed(s);
   else active_algo_->on_server_changed(s);

@@ -95,11 +95,18 @@ class Backend {
   // Usable servers now (for `show stat`, logs: "N active and M backup servers left").
   uint32_t usable_active() const;
   uint32_t usable_backup() const;
+  // Seconds the backend spent with no usable server, the current outage included
+  // (`downtime` in show stat). Mutex held.
+  uint64_t downtime_s_locked(uint64_t now_ms) const {
+    uint64_t d = downtime_ms_ + (down_since_ms_ && now_ms > down_since_ms_ ? now_ms - down_since_ms_ : 0);
+    return d / 1000;
+  }
 
   BackendCounters counters;
 
  private:
   void rebuild_locked();
+  void note_availability_locked();
   void refresh_may_queue_locked();
   lb::Kind kind() const;
   bool full_locked(const Server& s) const;
@@ -119,6 +126,7 @@ class Backend {
   std::atomic<uint32_t> queued_total_{0};    // waiting in this backend and its servers
   uint32_t fullconn_ = 0;
   std::atomic<bool> may_queue_{false};   // some server has a maxconn (refreshed under mu_)
+  uint64_t downtime_ms_ = 0, down_since_ms_ = 0;   // no usable server since (0: has one)
 };
 
 }  // namespace sluice::backend

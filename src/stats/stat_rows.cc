@@ -118,10 +118,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
   uint64_t mono = core::monotonic_ms();
   bool http = b.config().mode == config::Mode::Http;
   std::lock_guard lk(b.mutex());
-  // Backend downtime, approximated as the shortest server downtime (an upper bound of the
-  // time all servers were down together); 0 without servers.
-  uint64_t be_down = b.servers().empty() ? 0 : UINT64_MAX;
-  for (auto& sp : b.servers()) be_down = std::min(be_down, sp->downtime_s(mono));
+  uint64_t be_down = b.downtime_s_locked(mono);
   uint64_t weight = 0;
   uint64_t last = 0;
   for (auto& sp : b.servers()) {

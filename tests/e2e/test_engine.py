@@ -359,3 +359,12 @@ def test_stat_rates_and_downtime(farm, sluice):
     wait_until(lambda: row("webA")["status"].startswith("DOWN"), 5, "webA down")
     wait_until(lambda: int(row("webA")["downtime"]) >= 1, 5, "downtime to count")
     assert row("webB")["downtime"] == "0"
+    assert row("BACKEND")["downtime"] == "0"              # webB kept it available
+    # With webB in maintenance too the backend is down, and its downtime counts until the
+    # first server comes back, then stops.
+    lb.cli("set server web/webB state maint")
+    wait_until(lambda: int(row("BACKEND")["downtime"]) >= 1, 5, "backend downtime to count")
+    lb.cli("set server web/webB state ready")
+    stopped, a_down = int(row("BACKEND")["downtime"]), int(row("webA")["downtime"])
+    wait_until(lambda: int(row("webA")["downtime"]) >= a_down + 2, 5, "two more seconds of webA downtime")
+    assert int(row("BACKEND")["downtime"]) == stopped
