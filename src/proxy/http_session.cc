@@ -552,8 +552,26 @@ void HttpSession::capture(bool request) {
   }
 }
 
+// An idle keep-alive connection keeps only what it needs to wait: the capacity its last
+// exchange left in heads, strings and vectors goes back to the allocator (the next request
+// pays a few allocations; a busy connection never idles long enough to pay them).
+void HttpSession::trim_idle() {
+  trimmed_ = true;
+  std::string().swap(req_out_);
+  std::string().swap(rsp_out_);
+  std::string().swap(req_line_);
+  std::string().swap(cookie_value_);
+  std::vector<http::Header>().swap(req_.headers);
+  std::vector<http::Header>().swap(rsp_.headers);
+  std::vector<const lb::Candidate*>().swap(tried_);
+  std::vector<const config::HttpRule*>().swap(hdr_edits_);
+  std::vector<std::string>().swap(req_caps_);
+  std::vector<std::string>().swap(rsp_caps_);
+}
+
 bool HttpSession::on_request_head() {
   ++requests_;
+  trimmed_ = false;
   if (!fe_.config().captures.empty()) capture(true);
   head_done_ms_ = w_.loop().now();
   connected_ms_ = rsp_head_ms_ = 0;
@@ -1485,7 +1503,10 @@ void HttpSession::update_timer() {
   switch (st_) {
     case TxState::WaitRequest:
       if (soft_stop_ && cin_.empty()) consider(soft_stop_ms_ + soft_stop_linger_ms());
-      else if (cin_.empty() && requests_ > 0) consider(last_c_io_ + to_.http_keep_alive);
+      else if (idle_between_requests()) {
+        consider(last_c_io_ + to_.http_keep_alive);
+        if (!trimmed_) consider(last_c_io_ + kTrimIdleMs);
+      }
       else consider(tx_start_ms_ + to_.http_request);
       break;
     case TxState::Connecting: consider(connect_start_ms_ + to_.connect); break;
@@ -1512,6 +1533,11 @@ void HttpSession::on_timeout() {
     case TxState::WaitRequest:
       if (soft_stop_ && cin_.empty()) {   // idle linger of a soft stop is over: close gracefully
         process();
+        return;
+      }
+      if (idle_between_requests() && !trimmed_ && w_.loop().now() < last_c_io_ + to_.http_keep_alive) {
+        trim_idle();
+        update_timer();
         return;
       }
       if (!cin_.empty() || requests_ == 0) {

@@ -73,6 +73,10 @@ class HttpSession final : public Session, public core::IoHandler {
   void reply_raw(std::string_view bytes);
   void update_timer();
   void on_timeout();
+  void trim_idle();
+  bool idle_between_requests() const { return cin_.empty() && requests_ > 0; }
+  // An idle keep-alive connection gives back its per-exchange memory after this long.
+  static constexpr uint64_t kTrimIdleMs = 200;
   void close_server(bool reusable);
   void release_server_slot();
   void set_state(TxState s);
@@ -120,6 +124,7 @@ class HttpSession final : public Session, public core::IoHandler {
   bool conn_reused_ = false;
   bool counted_on_server_ = false;
   bool closed_ = false;
+  bool trimmed_ = true;                     // trim_idle() done since the last request
   uint32_t retries_left_ = 0;
   uint32_t requests_ = 0;
   uint64_t tx_start_ms_ = 0, last_c_io_ = 0, last_s_io_ = 0, connect_start_ms_ = 0;
