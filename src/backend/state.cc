@@ -42,7 +42,12 @@ void log_no_server(Backend& b) {
 
 void add_state_observer(StateObserver obs) { observers().push_back(std::move(obs)); }
 
-void set_admin_state(Server& s, AdminState st, const Transition& why) {
+namespace {
+// One state change: `apply` runs under the backend lock with the states from before and
+// returns false when there is nothing to change (otherwise it changes, re-balances and
+// logs); the observers hear of it after the lock is released.
+template <class Apply>
+void commit(Server& s, Apply apply) {
   Backend& b = s.backend();
   AdminState old_admin;
   OpState old_op;
@@ -50,7 +55,15 @@ void set_admin_state(Server& s, AdminState st, const Transition& why) {
     std::lock_guard lk(b.mutex());
     old_admin = s.admin_state();
     old_op = s.op_state();
-    if (old_admin == st) return;
+    if (!apply(b, old_admin, old_op)) return;
+  }
+  notify(s, old_admin, old_op);
+}
+}  // namespace
+
+void set_admin_state(Server& s, AdminState st, const Transition& why) {
+  commit(s, [&](Backend& b, AdminState old_admin, OpState) {
+    if (old_admin == st) return false;
     s.set_admin_state(st);
     b.server_changed_locked(s);
     const char* what = st == AdminState::Maint ? "is going DOWN for maintenance"
@@ -59,27 +72,21 @@ void set_admin_state(Server& s, AdminState st, const Transition& why) {
                                                         : "leaves drain mode";
     core::log(core::Level::Notice, "Server {}/{} {}{}", b.name(), s.name(), what, tail(s, why));
     if (st == AdminState::Maint) log_no_server(b);
-  }
-  notify(s, old_admin, old_op);
+    return true;
+  });
 }
 
 void set_op_state(Server& s, OpState st, const Transition& why) {
-  Backend& b = s.backend();
-  AdminState old_admin;
-  OpState old_op;
-  {
-    std::lock_guard lk(b.mutex());
-    old_admin = s.admin_state();
-    old_op = s.op_state();
-    if (old_op == st) return;
+  commit(s, [&](Backend& b, AdminState, OpState old_op) {
+    if (old_op == st) return false;
     s.set_op_state(st);
     b.server_changed_locked(s);
     const char* what = st == OpState::Down ? "DOWN" : st == OpState::Nolb ? "stopping" : "UP";
     core::log(st == OpState::Down ? core::Level::Alert : core::Level::Notice, "{} {}/{} is {}{}",
               s.is_backup() ? "Backup Server" : "Server", b.name(), s.name(), what, tail(s, why));
     if (st == OpState::Down) log_no_server(b);
-  }
-  notify(s, old_admin, old_op);
+    return true;
+  });
 }
 
 void set_weight(Server& s, uint32_t weight, std::string_view why) {
