@@ -1445,7 +1445,9 @@ void HttpSession::log_tx(char who, char phase) {
   r.TR = head_done_ms_ >= tx_start_ms_ && requests_ > 0 && st_ != TxState::WaitRequest
              ? static_cast<int64_t>(head_done_ms_ - tx_start_ms_) : -1;
   if (phase == 'R') r.TR = -1;
-  r.Tw = phase == 'R' ? -1 : phase == 'Q' || connect_start_ms_ ? tx_wait_ms_ : -1;
+  // Tw: no queue before the request was complete; else the wait, once a server was sought.
+  bool sought_server = phase == 'Q' || connect_start_ms_ != 0;
+  r.Tw = phase != 'R' && sought_server ? tx_wait_ms_ : -1;
   r.Tc = connected_ms_ ? static_cast<int64_t>(connected_ms_ - connect_start_ms_) : -1;
   r.Tr = rsp_head_ms_ && connected_ms_ ? static_cast<int64_t>(rsp_head_ms_ - connected_ms_) : -1;
   r.Ta = static_cast<int64_t>(now - tx_start_ms_);

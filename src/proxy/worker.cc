@@ -16,7 +16,7 @@ namespace sluice::proxy {
 
 namespace {
 constexpr uint64_t kIdleConnMaxAgeMs = 5000;     // idle server connections kept this long
-constexpr size_t kTrimAfterBytes = 1u << 20;     // buffer memory freed before a malloc_trim()
+constexpr size_t kTrimAfterBytes = 1u << 20;     // buffer memory given back that signals a burst's end
 constexpr size_t kIdleConnsPerServer = 1024;
 std::atomic<uint64_t> g_session_ids{1};
 }  // namespace
@@ -315,9 +315,9 @@ void Worker::housekeeping() {
       delete c;
     }
   }
-  // After a burst, give its buffers back: the pool keeps only what the last second used, and
-  // the allocator returns freed pages to the system (free() alone leaves them resident when
-  // they are not at the top of the heap).
+  // After a burst, give its memory back. The pool returns the buffer pages the last second
+  // did not need; when that is a lot, the burst's sessions and heads, freed inside the malloc
+  // heap, are likely gone too: free() leaves such pages resident, malloc_trim() does not.
   if (pool_.purge() >= kTrimAfterBytes) malloc_trim(0);
   housekeeping_timer_.arm(loop_, now + 1000);
 }
