@@ -43,6 +43,10 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       o.version = 1;
     } else if (a == "-vv") {
       o.version = 2;
+    } else if (a == "-cc") {
+      auto v = need("a condition");
+      if (!v) return unexpected(v.error());
+      o.condition = std::move(*v);
     } else if (a == "-W" || a == "-Ws") {
       o.master_worker = true;
     } else if (a == "-p") {
@@ -78,7 +82,7 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       return fail(fmt::format("unknown option '{}'", a));
     }
   }
-  if (o.files.empty() && o.version == 0 && !o.help) return fail("no configuration file given (use -f FILE)");
+  if (o.files.empty() && o.version == 0 && !o.help && !o.condition) return fail("no configuration file given (use -f FILE)");
   return o;
 }
 
@@ -87,6 +91,7 @@ std::string usage(const char* prog) {
       "Usage : {} [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]\n"
       "        [ -p <pidfile> ] [ -sf|-st <pid>* ] [ -x <unix_socket> ] [ -S <master-socket> ]\n"
       "        -v displays version ; -vv shows build options.\n"
+      "        -cc <expr> evaluates a condition (as `.if`): exit 0 if true, 1 if false, 2 on error.\n"
       "        -d enters debug mode (foreground, traces on stderr).\n"
       "        -D goes daemon ; -W master-worker mode ; -S master CLI socket.\n"
       "        -q quiet mode : don't display messages\n"

@@ -1,5 +1,5 @@
 // Command line, as haproxy takes it: -f FILE|DIR (repeatable), -c, -D, -p PIDFILE, -d, -q,
-// -v, -vv, -sf PID..., -st PID..., -W, -S SOCKET, -x SOCKET, -N MAXCONN, -L NAME (ignored
+// -v, -vv, -cc EXPR, -sf PID..., -st PID..., -W, -S SOCKET, -x SOCKET, -N MAXCONN, -L NAME (ignored
 // peers name, warned), -- FILES...
 #pragma once
 
@@ -21,6 +21,7 @@ struct Options {
   bool quiet = false;
   bool master_worker = false;
   int version = 0;               // 1 = -v, 2 = -vv
+  std::optional<std::string> condition;  // -cc EXPR: evaluate and exit 0 (true), 1 (false), 2 (error)
   std::string pidfile;
   std::vector<pid_t> finish_pids;   // -sf
   std::vector<pid_t> terminate_pids;  // -st

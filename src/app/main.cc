@@ -1,8 +1,49 @@
 // sluice: an HTTP/TCP load balancer that speaks HAProxy's configuration language.
 #include <cstdio>
 
+#include <string>
+
 #include "app/cli.h"
 #include "app/process.h"
+#include "config/cond.h"
+#include "core/version.h"
+
+namespace {
+
+int print_version(int level) {
+  std::printf("sluice version %s - HAProxy-compatible load balancer\n", SLUICE_VERSION);
+  std::printf("HAProxy-compatible version: %.*s\n", static_cast<int>(sluice::kHaproxyCompatVersion.size()),
+              sluice::kHaproxyCompatVersion.data());
+  if (level < 2) return 0;
+  std::printf("Build options :\n  TARGET  = linux-glibc\n  CXX     = g++ (C++23)\n"
+              "  Poller  : epoll (edge-triggered)\n  Threads : yes (nbthread)\n"
+#ifdef SLUICE_HAVE_SYSTEMD
+              "  systemd : yes (sd_notify)\n"
+#else
+              "  systemd : no\n"
+#endif
+  );
+  // The same layout as HAProxy's, which scripts (and its regression-test runner) parse:
+  // "+NAME" for what this build has, "-NAME" for what it lacks.
+  std::string line = "\nFeature list :";
+  for (auto f : sluice::build_features()) line += " +" + std::string(f);
+  for (auto f : sluice::missing_features()) line += " -" + std::string(f);
+  std::printf("%s\n\nAvailable services :", line.c_str());
+  for (auto s : sluice::available_services()) std::printf(" %.*s", static_cast<int>(s.size()), s.data());
+  std::printf("\n");
+  return 0;
+}
+
+int check_condition(const std::string& expr) {
+  auto r = sluice::config::eval_condition(std::string_view(expr), sluice::config::process_cond_context());
+  if (!r) {
+    std::fprintf(stderr, "[ALERT] Failed to evaluate condition: %s\n", r.error().message.c_str());
+    return 2;
+  }
+  return *r ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   auto opt = sluice::app::parse_cli(argc, argv);
@@ -14,20 +55,8 @@ int main(int argc, char** argv) {
     std::fputs(sluice::app::usage(argv[0]).c_str(), stdout);
     return 0;
   }
-  if (opt->version) {
-    std::printf("sluice version %s - HAProxy-compatible load balancer\n", SLUICE_VERSION);
-    if (opt->version > 1) {
-      std::printf("Build options :\n  TARGET  = linux-glibc\n  CXX     = g++ (C++23)\n"
-                  "  Poller  : epoll (edge-triggered)\n  Threads : yes (nbthread)\n"
-#ifdef SLUICE_HAVE_SYSTEMD
-                  "  systemd : yes (sd_notify)\n"
-#else
-                  "  systemd : no\n"
-#endif
-      );
-    }
-    return 0;
-  }
+  if (opt->condition) return check_condition(*opt->condition);
+  if (opt->version) return print_version(opt->version);
   sluice::app::Process p(std::move(*opt));
   return p.run();
 }
