@@ -382,8 +382,9 @@ struct GlobalConfig {
 struct Diagnostic {
   SourceLoc loc;
   std::string message;
-  bool warning = false;
-  std::string format() const;        // "file:line: message" (warnings prefixed "warning: ")
+  bool warning = false;              // not an error (set for notices too)
+  bool notice = false;               // informational only (`.notice`, keywords with no effect)
+  std::string format() const;        // "file:line: message" ("warning: " / "notice: " prefixed)
 };
 
 struct Config {

@@ -28,6 +28,7 @@ class Diags {
     ++errors_;
   }
   void warning(const SourceLoc& loc, std::string msg) { list_.push_back({loc, std::move(msg), true}); }
+  void notice(const SourceLoc& loc, std::string msg) { list_.push_back({loc, std::move(msg), true, true}); }
   bool has_errors() const { return errors_ > 0; }
   std::vector<Diagnostic>& list() { return list_; }
 

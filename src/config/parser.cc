@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/cond_blocks.h"
 #include "config/lexer.h"
 #include "config/parse_internal.h"
 
@@ -97,6 +98,7 @@ class Parser {
       pos = nl + 1;
     }
     close_section();   // a section never spans two files
+    cond_.end_of_file(diags_);
   }
 
   LoadResult finish() {
@@ -138,6 +140,7 @@ class Parser {
       l.words.pop_back();
     }
     if (l.words.empty()) return;
+    if (cond_.handle(l, diags_) || !cond_.active()) return;
     const std::string& k = l.words[0];
     if (k == "global") return open_global(l);
     if (std::find(std::begin(kProxySections), std::end(kProxySections), k) != std::end(kProxySections))
@@ -256,6 +259,13 @@ class Parser {
   ProxyConfig cur_defaults_, last_defaults_;
   std::map<std::string, ProxyConfig, std::less<>> named_defaults_;
   std::vector<std::string> files_;
+  detail::CondBlocks cond_{cond_context()};
+
+  CondContext cond_context() const {
+    CondContext c = process_cond_context();
+    if (opts_.getenv) c.getenv = opts_.getenv;   // the loader's lookup, so tests can inject variables
+    return c;
+  }
 };
 
 }  // namespace
