@@ -49,6 +49,10 @@ def tcp_cli(port: int, cmd: str) -> str:
     return out.decode()
 
 
+def pid_of(info: str) -> int:
+    return int(info.split("\nPid: ", 1)[1].split("\n", 1)[0])
+
+
 @pytest.mark.parametrize("mode", ["standalone", "master-worker"])
 def test_blocking_inherited_listeners_serve_and_stop(demo_app, sluice, mode):
     app = demo_app("s1")
@@ -64,6 +68,12 @@ def test_blocking_inherited_listeners_serve_and_stop(demo_app, sluice, mode):
         assert "Name: sluice" in info
         # O_NONBLOCK lives on the shared open file: our copy shows what sluice set.
         assert fcntl.fcntl(web.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+        if mode == "master-worker":
+            # The master keeps the inherited descriptors for each new worker.
+            old = pid_of(info)
+            lb.proc.send_signal(signal.SIGUSR2)
+            wait_until(lambda: pid_of(tcp_cli(cli.getsockname()[1], "show info")) != old, what="a new worker")
+            assert http_get(port, "/", timeout=5).status == 200
         lb.proc.send_signal(signal.SIGTERM)
         assert lb.proc.wait(timeout=5) == 0
     finally:
