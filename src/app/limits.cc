@@ -51,7 +51,7 @@ Result<FdPlan> plan_fds(const config::Config& cfg, uint64_t soft, uint64_t hard)
     } else {
       plan.nofile = std::max(soft, plan.maxsock);
     }
-    (void)hard;   // whether the hard limit can move is for apply_fd_limits() to find out
+    plan.above_hard = plan.nofile > hard;
     return plan;
   }
   uint64_t limit = g.ulimit_n ? uint64_t{*g.ulimit_n} : std::min(soft, kMaxAutoFds);
@@ -62,6 +62,7 @@ Result<FdPlan> plan_fds(const config::Config& cfg, uint64_t soft, uint64_t hard)
   plan.maxconn = static_cast<uint32_t>(std::min<uint64_t>((limit - reserve) / 2, UINT32_MAX));
   plan.maxsock = 2 * uint64_t{plan.maxconn} + reserve;
   plan.nofile = g.ulimit_n ? uint64_t{*g.ulimit_n} : soft;
+  plan.above_hard = plan.nofile > hard;
   return plan;
 }
 
@@ -72,7 +73,7 @@ Result<FdPlan> apply_fd_limits(config::Config& cfg) {
   if (!plan) return plan;
   if (plan->nofile != rl.rlim_cur) {
     rlimit want{static_cast<rlim_t>(plan->nofile), std::max<rlim_t>(rl.rlim_max, static_cast<rlim_t>(plan->nofile))};
-    if (want.rlim_max > rl.rlim_max && ::geteuid() != 0)
+    if (plan->above_hard && ::geteuid() != 0)
       return fail(fmt::format("cannot raise the file descriptor limit to {}: the hard limit is {} and only root "
                               "may raise it (lower maxconn or ulimit-n, or raise 'ulimit -Hn')",
                               plan->nofile, rl.rlim_max));

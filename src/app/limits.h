@@ -22,6 +22,7 @@ struct FdPlan {
   uint32_t maxconn = 0;   // the effective global maxconn
   uint64_t maxsock = 0;   // descriptors that maxconn needs: 2 * maxconn + reserve
   uint64_t nofile = 0;    // the RLIMIT_NOFILE soft limit to run with
+  bool above_hard = false;   // nofile exceeds the hard limit: only root may get it
   std::vector<std::string> warnings;
 };
 

@@ -195,7 +195,13 @@ int Process::run_standalone() {
   close_all(inherited);   // sockets the new configuration no longer binds
   if (size_t n = apply_state_to_runtime(*rt_, state)) core::debug("server state restored for {} server(s)", n);
   if (size_t n = apply_tables(*rt_, tables_)) core::debug("{} stick-table entries restored", n);
+  return start_serving(*admin, *identity, give_up);
+}
 
+// Daemonizes if asked, writes the pid file, tells the old processes to go, takes the
+// configured identity and serves.
+int Process::start_serving(admin::Sockets& admin, const Identity& identity,
+                           const std::function<int(const std::string&)>& give_up) {
   bool daemon = opt_.daemon || cfg_->global.daemon;
   std::string pidfile = !opt_.pidfile.empty() ? opt_.pidfile : cfg_->global.pidfile;
   if (daemon) {
@@ -216,16 +222,16 @@ int Process::run_standalone() {
     for (pid_t p : opt_.finish_pids) ::kill(p, SIGUSR1);
     for (pid_t p : opt_.terminate_pids) ::kill(p, SIGTERM);
   };
-  if (!identity->empty()) {
+  if (!identity.empty()) {
     finish_old();
-    if (auto dropped = drop_privileges(*identity); !dropped) {
+    if (auto dropped = drop_privileges(identity); !dropped) {
       core::log(core::Level::Alert, "{}", dropped.error().message);
       std::fprintf(stderr, "[ALERT] Startup failed: %s\n", dropped.error().message.c_str());
       return 1;
     }
     finish_old = [] {};
   }
-  return serve(*admin, daemon ? std::string() : pidfile, std::move(finish_old));
+  return serve(admin, daemon ? std::string() : pidfile, std::move(finish_old));
 }
 
 int Process::run_worker(config::Config cfg, WorkerLaunch launch) {

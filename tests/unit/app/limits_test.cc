@@ -55,10 +55,12 @@ TEST(FdLimitsTest, ExplicitMaxconnRaisesTheLimit) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->maxconn, 3000u);
   EXPECT_EQ(p->maxsock, 6000 + r);
-  EXPECT_EQ(p->nofile, 6000 + r);   // above the hard limit: apply_fd_limits needs root for it
+  EXPECT_EQ(p->nofile, 6000 + r);
+  EXPECT_TRUE(p->above_hard);   // apply_fd_limits needs root for it
   auto enough = plan_fds(cfg, 100000, 100000);
   ASSERT_TRUE(enough);
   EXPECT_EQ(enough->nofile, 100000u);   // never lowered
+  EXPECT_FALSE(enough->above_hard);
 }
 
 TEST(FdLimitsTest, UlimitNWins) {
