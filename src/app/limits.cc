@@ -54,14 +54,17 @@ Result<FdPlan> plan_fds(const config::Config& cfg, uint64_t soft, uint64_t hard)
     plan.above_hard = plan.nofile > hard;
     return plan;
   }
-  uint64_t limit = g.ulimit_n ? uint64_t{*g.ulimit_n} : std::min(soft, kMaxAutoFds);
+  // As haproxy: the soft limit goes up to the hard one (anyone may do that), and maxconn
+  // follows from it.
+  uint64_t raised = g.ulimit_n ? uint64_t{*g.ulimit_n} : std::max(soft, std::min(hard, kMaxAutoFds));
+  uint64_t limit = std::min(raised, kMaxAutoFds);
   if (limit < reserve + 2)
     return fail(fmt::format("the file descriptor limit ({}) is too low: this configuration needs at least {} "
                             "(raise 'ulimit -n' or set 'ulimit-n')",
                             limit, reserve + 2));
   plan.maxconn = static_cast<uint32_t>(std::min<uint64_t>((limit - reserve) / 2, UINT32_MAX));
   plan.maxsock = 2 * uint64_t{plan.maxconn} + reserve;
-  plan.nofile = g.ulimit_n ? uint64_t{*g.ulimit_n} : soft;
+  plan.nofile = raised;
   plan.above_hard = plan.nofile > hard;
   return plan;
 }
@@ -71,7 +74,13 @@ Result<FdPlan> apply_fd_limits(config::Config& cfg) {
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return fail(fmt::format("getrlimit: {}", std::strerror(errno)));
   auto plan = plan_fds(cfg, rl.rlim_cur, rl.rlim_max);
   if (!plan) return plan;
-  if (plan->nofile != rl.rlim_cur) {
+  bool automatic = !cfg.global.maxconn && !cfg.global.ulimit_n;
+  if (automatic && plan->nofile != rl.rlim_cur) {
+    // Nothing asked for: if the kernel refuses the raise (fs.nr_open), live with the soft limit.
+    rlimit want{static_cast<rlim_t>(plan->nofile), rl.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &want) != 0) plan = plan_fds(cfg, rl.rlim_cur, rl.rlim_cur);
+    if (!plan) return plan;
+  } else if (plan->nofile != rl.rlim_cur) {
     rlimit want{static_cast<rlim_t>(plan->nofile), std::max<rlim_t>(rl.rlim_max, static_cast<rlim_t>(plan->nofile))};
     if (plan->above_hard && ::geteuid() != 0)
       return fail(fmt::format("cannot raise the file descriptor limit to {}: the hard limit is {} and only root "

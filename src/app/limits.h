@@ -3,7 +3,8 @@
 // for its listeners, runtime API sockets and connections, log sockets, health checks and
 // each thread's own descriptors (epoll, wakeup, signals).
 //
-//   maxconn unset:   maxconn = (limit - reserve) / 2, limit = ulimit-n or RLIMIT_NOFILE
+//   maxconn unset:   maxconn = (limit - reserve) / 2, limit = ulimit-n, or the hard
+//                    RLIMIT_NOFILE (the soft one is raised to it, as haproxy does)
 //   maxconn set:     RLIMIT_NOFILE is raised to 2 * maxconn + reserve if lower (the hard
 //                    limit too when that is needed: root only); failing is a startup error
 //   ulimit-n set:    RLIMIT_NOFILE is set to it, whatever maxconn needs (warned if short)

@@ -44,17 +44,18 @@ def info(lb) -> dict[str, int]:
     return out
 
 
-def soft_nofile(n: int):
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
+def nofile(soft: int, hard: int | None = None):
+    hard = hard or resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_maxconn_derived_from_the_descriptor_limit(demo_app, sluice):
+@pytest.mark.parametrize("soft,hard", [(256, 256), (100, 256)])
+def test_maxconn_derived_from_the_descriptor_limit(demo_app, sluice, soft, hard):
     app = demo_app("s1")
     lb = sluice(CFG, start=False, p1=app.port, limits="")
-    lb.start(preexec_fn=soft_nofile(256))
+    lb.start(preexec_fn=nofile(soft, hard))
     i = info(lb)
-    assert i["Ulimit-n"] == 256
+    assert i["Ulimit-n"] == 256   # the soft limit is raised to the hard one, as haproxy does
     # Two descriptors per connection, a reserve for the rest (about 30 here).
     assert 100 <= i["Maxconn"] < 128, i
     assert 2 * i["Maxconn"] < i["Maxsock"] <= 256, i
@@ -64,7 +65,7 @@ def test_maxconn_derived_from_the_descriptor_limit(demo_app, sluice):
 def test_explicit_maxconn_raises_the_soft_limit(demo_app, sluice):
     app = demo_app("s1")
     lb = sluice(CFG, start=False, p1=app.port, limits="    maxconn 300")
-    lb.start(preexec_fn=soft_nofile(256))
+    lb.start(preexec_fn=nofile(256))
     i = info(lb)
     assert i["Maxconn"] == 300
     assert i["Maxsock"] > 600

@@ -35,9 +35,13 @@ TEST(FdLimitsTest, AutomaticMaxconnIsHalfOfWhatTheReserveLeaves) {
   uint64_t r = reserved_fds(cfg);
   auto p = plan_fds(cfg, 1024, 4096);
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->maxconn, (1024 - r) / 2);
-  EXPECT_EQ(p->nofile, 1024u);   // unchanged
-  EXPECT_LE(p->maxsock, 1024u);
+  EXPECT_EQ(p->maxconn, (4096 - r) / 2);   // the soft limit goes up to the hard one
+  EXPECT_EQ(p->nofile, 4096u);
+  EXPECT_FALSE(p->above_hard);
+  EXPECT_LE(p->maxsock, 4096u);
+  auto same = plan_fds(cfg, 1024, 1024);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->maxconn, (1024 - r) / 2);
   // An unlimited soft limit does not make an absurd maxconn.
   auto inf = plan_fds(cfg, UINT64_MAX, UINT64_MAX);
   ASSERT_TRUE(inf);
