@@ -100,7 +100,8 @@ class Conn final : public LineConn {
 
 class Acceptor final : public core::IoHandler {
  public:
-  Acceptor(int fd, Level level, bool expose_fd) : fd_(fd), level_(level), expose_fd_(expose_fd) {
+  Acceptor(int fd, Level level, bool expose_fd)
+      : fd_(fd), level_(level), expose_fd_(expose_fd), retry_([this] { state().loop->add(fd_, EPOLLIN, this, true); }) {
     state().loop->add(fd_, EPOLLIN, this, true);
   }
   ~Acceptor() override { state().loop->remove(fd_); }
@@ -109,6 +110,13 @@ class Acceptor final : public core::IoHandler {
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // The client stays queued and would be reported again at once: stop watching for
+          // a while instead of spinning (the proxy listeners say so in the log).
+          state().loop->remove(fd_);
+          retry_.arm(*state().loop, state().loop->now() + 100);
+          return;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK)
           core::log(core::Level::Warning, "stats socket accept: {}", std::strerror(errno));
         return;
@@ -125,6 +133,7 @@ class Acceptor final : public core::IoHandler {
   int fd_;
   Level level_;
   bool expose_fd_;
+  core::Timer retry_;
 };
 
 Result<int> open_one(const config::StatsSocket& spec) {
@@ -151,6 +160,10 @@ Result<int> open_one(const config::StatsSocket& spec) {
                               std::strerror(e)));
     }
     return fd;
+  }
+  if (spec.addr.kind == config::Address::Kind::Fd) {   // `stats socket fd@N`: a listener given to us
+    if (auto ok = net::adopt_listener(spec.addr.fd); !ok) return fail("stats socket " + ok.error().message);
+    return spec.addr.fd;
   }
   if (spec.addr.kind == config::Address::Kind::Inet && spec.addr.sa.ss_family != AF_UNSPEC) {
     net::ListenOptions opt;

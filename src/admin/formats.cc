@@ -1,5 +1,6 @@
 // Output formats of the `show` commands, column for column as HAProxy prints them, so that
 // scripts written for haproxy parse sluice unchanged.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
@@ -177,8 +178,10 @@ std::string show_info(proxy::Runtime& rt) {
   kv("PoolAlloc_MB", 0);
   kv("PoolUsed_MB", 0);
   kv("PoolFailed", 0);
-  kv("Ulimit-n", g.ulimit_n.value_or(0));
-  kv("Maxsock", 0);
+  rlimit nofile{};
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  kv("Ulimit-n", nofile.rlim_cur == RLIM_INFINITY ? 0 : nofile.rlim_cur);   // the limit in force
+  kv("Maxsock", rt.maxsock);
   kv("Maxconn", maxconn);
   kv("Hard_maxconn", maxconn);
   kv("CurrConns", rt.cur_conns.load());

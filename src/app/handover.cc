@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "net/socket.h"
 
 namespace sluice::app {
 
@@ -126,6 +127,7 @@ Result<std::map<std::string, int>> fetch_listeners(const std::string& path) {
       for (size_t i = 0; i < cnt; ++i) {
         int f;
         std::memcpy(&f, CMSG_DATA(h) + i * sizeof(int), sizeof f);
+        net::set_nonblock(f);   // shared with the sender's, but never trust another process's mode
         fds.push_back(f);
       }
     }

@@ -19,6 +19,8 @@
 
 #include "admin/line_conn.h"
 #include "app/handover.h"
+#include "app/limits.h"
+#include "app/privileges.h"
 #include "app/process.h"
 #include "app/sd_notify.h"
 #include "core/clock.h"
@@ -53,6 +55,21 @@ void close_fds_except(const std::set<int>& keep) {
     ::closedir(d);
   }
   for (int fd : open) ::close(fd);
+}
+
+// The descriptors a configuration names as fd@N (binds, stats sockets, log targets).
+std::set<int> inherited_fds(const config::Config& cfg) {
+  std::set<int> out;
+  auto add = [&](const config::Address& a) {
+    if (a.kind == config::Address::Kind::Fd) out.insert(a.fd);
+  };
+  for (const auto& p : cfg.proxies) {
+    for (const auto& b : p.binds) add(b.addr);
+    for (const auto& l : p.logs) add(l.addr);
+  }
+  for (const auto& s : cfg.global.stats_sockets) add(s.addr);
+  for (const auto& l : cfg.global.logs) add(l.addr);
+  return out;
 }
 
 std::string socket_path(std::string spec) {
@@ -269,7 +286,8 @@ class CliConn final : public admin::LineConn {
 
 class Master::CliAcceptor final : public core::IoHandler {
  public:
-  CliAcceptor(Master& m, core::EventLoop& loop, int fd) : m_(m), loop_(loop), fd_(fd) {
+  CliAcceptor(Master& m, core::EventLoop& loop, int fd)
+      : m_(m), loop_(loop), fd_(fd), retry_([this] { loop_.add(fd_, EPOLLIN, this, true); }) {
     loop_.add(fd_, EPOLLIN, this, true);
   }
   ~CliAcceptor() override {
@@ -281,6 +299,11 @@ class Master::CliAcceptor final : public core::IoHandler {
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: the client stays queued; do not spin on it, retry shortly.
+          loop_.remove(fd_);
+          retry_.arm(loop_, loop_.now() + 100);
+        }
         return;
       }
       new CliConn(m_, loop_, c);   // owns itself
@@ -291,6 +314,7 @@ class Master::CliAcceptor final : public core::IoHandler {
   Master& m_;
   core::EventLoop& loop_;
   int fd_;
+  core::Timer retry_;
 };
 
 // ---- master -----------------------------------------------------------------------------------
@@ -299,6 +323,14 @@ Master::Master(Options opt, config::Config cfg) : opt_(std::move(opt)), cfg_(std
 
 Master::~Master() {
   for (auto& [k, fd] : fds_) ::close(fd);
+}
+
+Result<void> Master::check_limits_and_identity(config::Config& cfg) {
+  auto limits = apply_fd_limits(cfg);
+  if (!limits) return fail(limits.error().message);
+  auto identity = resolve_identity(cfg.global);
+  if (!identity) return fail(identity.error().message);
+  return {};
 }
 
 Result<std::map<std::string, int>> Master::open_listeners(const config::Config& cfg) {
@@ -320,6 +352,12 @@ Result<std::map<std::string, int>> Master::open_listeners(const config::Config& 
 
 int Master::run() {
   start_ms_ = core::monotonic_ms();
+  // The workers inherit the descriptor limit and take the identity; the master checks
+  // both first, so that a bad setting fails the start, not only its worker.
+  if (auto r = check_limits_and_identity(cfg_); !r) {
+    std::fprintf(stderr, "[ALERT] %s\n", r.error().message.c_str());
+    return 1;
+  }
   if (!opt_.fd_socket.empty()) {
     auto got = fetch_listeners(opt_.fd_socket);
     if (!got) {
@@ -424,6 +462,7 @@ void Master::start_worker(config::Config cfg, std::map<std::string, int> fds, st
     if (getppid() != master_pid) _exit(1);
     std::set<int> keep{ready[1], chan[1]};
     for (auto& [k, fd] : fds) keep.insert(fd);
+    for (int fd : inherited_fds(cfg)) keep.insert(fd);   // fd@N: given to us, for the worker
     close_fds_except(keep);
     sigset_t all;
     sigfillset(&all);
@@ -541,6 +580,8 @@ void Master::reload(Done done) {
   auto loaded = load_config(opt_);
   reload_log_ = loaded.messages;
   if (!loaded.cfg) return finish_reload(false, {});
+  if (auto r = check_limits_and_identity(*loaded.cfg); !r)
+    return finish_reload(false, fmt::format("[ALERT] {}\n", r.error().message));
   auto fds = open_listeners(*loaded.cfg);
   if (!fds) return finish_reload(false, fmt::format("[ALERT] {}\n", fds.error().message));
   pending_fds_ = *fds;

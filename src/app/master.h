@@ -63,6 +63,7 @@ class Master {
   void enforce_limits();
   Child* current();
   Result<std::map<std::string, int>> open_listeners(const config::Config& cfg);
+  Result<void> check_limits_and_identity(config::Config& cfg);   // sets cfg.global.maxconn
 
   Options opt_;
   config::Config cfg_;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <cstring>
 
 #include "app/handover.h"
+#include "app/limits.h"
 #include "app/master.h"
+#include "app/privileges.h"
 #include "check/check.h"
 #include "config/loader.h"
 #include "core/clock.h"
@@ -119,6 +122,17 @@ int Process::run() {
 // finish. Anything failing before that leaves the old processes serving (SIGTTIN if they
 // were paused) and exits non-zero.
 int Process::run_standalone() {
+  // Limits and identity are checked before anything is bound or any old process paused.
+  auto limits = apply_fd_limits(*cfg_);
+  if (!limits) {
+    std::fprintf(stderr, "[ALERT] %s\n", limits.error().message.c_str());
+    return 1;
+  }
+  auto identity = resolve_identity(cfg_->global);
+  if (!identity) {
+    std::fprintf(stderr, "[ALERT] %s\n", identity.error().message.c_str());
+    return 1;
+  }
   bool takeover = !opt_.finish_pids.empty() || !opt_.terminate_pids.empty();
   std::map<std::string, int> inherited;
   std::vector<ServerStateLine> state;
@@ -155,7 +169,9 @@ int Process::run_standalone() {
     return 1;
   }
   rt_ = std::move(*rt);
+  rt_->maxsock = limits->maxsock;
   for (auto& w : log::configure(cfg_->global)) core::log(core::Level::Warning, "{}", w);
+  for (auto& f : rt_->frontends()) log::open_proxy_logs(*f);
 
   // Old processes pause only when we must bind next to them (nothing handed over): with
   // shared sockets they keep accepting until we serve.
@@ -179,7 +195,13 @@ int Process::run_standalone() {
   close_all(inherited);   // sockets the new configuration no longer binds
   if (size_t n = apply_state_to_runtime(*rt_, state)) core::debug("server state restored for {} server(s)", n);
   if (size_t n = apply_tables(*rt_, tables_)) core::debug("{} stick-table entries restored", n);
+  return start_serving(*admin, *identity, give_up);
+}
 
+// Daemonizes if asked, writes the pid file, tells the old processes to go, takes the
+// configured identity and serves.
+int Process::start_serving(admin::Sockets& admin, const Identity& identity,
+                           const std::function<int(const std::string&)>& give_up) {
   bool daemon = opt_.daemon || cfg_->global.daemon;
   std::string pidfile = !opt_.pidfile.empty() ? opt_.pidfile : cfg_->global.pidfile;
   if (daemon) {
@@ -193,11 +215,23 @@ int Process::run_standalone() {
   } else {
     write_pidfile(pidfile, getpid());
   }
-  // Old processes: finish (-sf: soft stop) or terminate (-st), once our loop runs.
-  return serve(*admin, daemon ? std::string() : pidfile, [this] {
+  // Old processes: finish (-sf: soft stop) or terminate (-st). Once our loop runs, unless
+  // we change identity: then now, while we may still signal them (they may run as another
+  // user), with every socket already open; connections wait in our queues meanwhile.
+  std::function<void()> finish_old = [this] {
     for (pid_t p : opt_.finish_pids) ::kill(p, SIGUSR1);
     for (pid_t p : opt_.terminate_pids) ::kill(p, SIGTERM);
-  });
+  };
+  if (!identity.empty()) {
+    finish_old();
+    if (auto dropped = drop_privileges(identity); !dropped) {
+      core::log(core::Level::Alert, "{}", dropped.error().message);
+      std::fprintf(stderr, "[ALERT] Startup failed: %s\n", dropped.error().message.c_str());
+      return 1;
+    }
+    finish_old = [] {};
+  }
+  return serve(admin, daemon ? std::string() : pidfile, std::move(finish_old));
 }
 
 int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
@@ -211,14 +245,26 @@ int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
     std::fprintf(stderr, "[ALERT] %s\n", msg.c_str());
     return 1;
   };
+  auto identity = resolve_identity(cfg_->global);
+  if (!identity) return report(identity.error().message);
   auto rt = proxy::Runtime::build(*cfg_);
   if (!rt) return report(rt.error().message);
   rt_ = std::move(*rt);
+  // The master sized the limits and set maxconn; the plan only needs recomputing.
+  rt_->maxsock = 2 * uint64_t{rt_->maxconn.load()} + reserved_fds(*cfg_);
   for (auto& w : log::configure(cfg_->global)) core::log(core::Level::Warning, "{}", w);
+  for (auto& f : rt_->frontends()) log::open_proxy_logs(*f);
   auto admin = admin::open_sockets(*rt_);
   if (!admin) return report(admin.error().message);
   if (auto opened = rt_->open_listeners(launch.fds); !opened) return report(opened.error().message);
   close_all(launch.fds);
+  if (!identity->empty()) {
+    pid_t master = getppid();
+    if (auto dropped = drop_privileges(*identity); !dropped) return report(dropped.error().message);
+    // A credential change clears the parent-death signal: ask for it again.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master) return report("the master exited while the worker started");
+  }
   apply_state_to_runtime(*rt_, launch.state);
   apply_tables(*rt_, launch.tables);
   master_channel_ = launch.channel_fd;

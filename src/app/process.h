@@ -24,6 +24,8 @@
 
 namespace sluice::app {
 
+struct Identity;   // app/privileges.h
+
 // The configuration read from the command line's files, with its diagnostics as text.
 struct LoadedConfig {
   std::optional<config::Config> cfg;
@@ -51,6 +53,8 @@ class Process {
 
  private:
   int run_standalone();
+  int start_serving(admin::Sockets& admin, const Identity& identity,
+                    const std::function<int(const std::string&)>& give_up);
   int serve(admin::Sockets& admin, const std::string& pidfile, std::function<void()> on_serving);
   void on_signal(int sig);
   void soft_stop();

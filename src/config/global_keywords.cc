@@ -1,4 +1,7 @@
 // Keywords of the `global` section.
+#include <grp.h>
+#include <pwd.h>
+
 #include <algorithm>
 
 #include "config/parse_internal.h"
@@ -139,12 +142,31 @@ Result<void> global_kw(GlobalConfig& g, const Line& l, Env& env) {
   if (k == "hard-stop-after") return odur(w, g.hard_stop_after);
   if (k == "grace") return odur(w, g.grace);
   if (k == "mworker-max-reloads") return ou32(w, g.mworker_max_reloads);
-  if (k == "user") return str(w, g.user);
-  if (k == "group") return str(w, g.group);
+  // Names are resolved now, as haproxy does: later the process may be in its chroot, and
+  // an unknown name is a configuration error with its line. The last of user/uid (and of
+  // group/gid) wins.
+  if (k == "user") {
+    if (auto r = str(w, g.user); !r) return r;
+    const passwd* pw = ::getpwnam(g.user.c_str());
+    if (pw == nullptr) return fail(fmt::format("'user': unknown user '{}'", g.user));
+    g.uid = pw->pw_uid;
+    return {};
+  }
+  if (k == "group") {
+    if (auto r = str(w, g.group); !r) return r;
+    const group* gr = ::getgrnam(g.group.c_str());
+    if (gr == nullptr) return fail(fmt::format("'group': unknown group '{}'", g.group));
+    g.gid = gr->gr_gid;
+    return {};
+  }
   if (k == "chroot") return str(w, g.chroot);
   if (k == "uid") return ou32(w, g.uid);
   if (k == "gid") return ou32(w, g.gid);
-  if (k == "ulimit-n") return ou32(w, g.ulimit_n);
+  if (k == "ulimit-n") {
+    if (auto r = ou32(w, g.ulimit_n); !r) return r;
+    if (*g.ulimit_n == 0) g.ulimit_n.reset();   // haproxy: 0 means computed
+    return {};
+  }
   if (k == "tune.bufsize" || k == "tune.maxrewrite") {
     if (auto r = arg_count(w, 1, "a size"); !r) return r;
     auto n = parse_size(w[1]);

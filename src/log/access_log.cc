@@ -128,6 +128,8 @@ std::vector<std::string> configure(const config::GlobalConfig& global) {
   return errors;
 }
 
+void open_proxy_logs(const proxy::Frontend& fe) { (void)proxy_log(fe); }
+
 std::vector<std::string> check(const config::ProxyConfig& fe) {
   std::vector<std::string> errors;
   if (auto text = format_text(fe); !text.empty()) {

@@ -38,6 +38,10 @@ void emit_connect(const proxy::Frontend& fe, const sockaddr_storage& src,
 // Checks a frontend's log settings (log-format syntax, targets) without sending anything.
 std::vector<std::string> check(const config::ProxyConfig& fe);
 
+// Opens the log targets of `fe` now rather than at its first log line: before the process
+// drops its privileges or enters its chroot.
+void open_proxy_logs(const proxy::Frontend& fe);
+
 uint64_t dropped_lines();
 
 }  // namespace sluice::log

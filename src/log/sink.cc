@@ -131,11 +131,16 @@ class Writer {
       line += '\n';
       n = ::write(t.fd, line.data(), line.size());
     } else if (t.cfg.addr.kind == Kind::Unix) {
-      sockaddr_un un{};
-      un.sun_family = AF_UNIX;
-      std::snprintf(un.sun_path, sizeof un.sun_path, "%s", t.cfg.addr.path.c_str());
-      n = ::sendto(t.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                   reinterpret_cast<sockaddr*>(&un), sizeof un);
+      n = t.connected ? ::send(t.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) : -1;
+      if (n < 0) {
+        // Not connected, or the listener restarted: by path (inside the chroot, if any,
+        // as haproxy does).
+        sockaddr_un un{};
+        un.sun_family = AF_UNIX;
+        std::snprintf(un.sun_path, sizeof un.sun_path, "%s", t.cfg.addr.path.c_str());
+        n = ::sendto(t.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                     reinterpret_cast<sockaddr*>(&un), sizeof un);
+      }
     } else {
       n = ::sendto(t.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                    reinterpret_cast<const sockaddr*>(&t.cfg.addr.sa), t.cfg.addr.sa_len);
@@ -220,6 +225,15 @@ std::shared_ptr<const TargetSet> open_targets(const std::vector<config::LogTarge
     if (t.fd < 0) {
       errors.push_back(std::move(err));
       return;
+    }
+    // A unix target is connected now, while its path is reachable: the serving process may
+    // chroot later (haproxy users bind /dev/log into the jail instead). No listener yet is
+    // fine: lines then go by path.
+    if (c.addr.kind == config::Address::Kind::Unix) {
+      sockaddr_un un{};
+      un.sun_family = AF_UNIX;
+      std::snprintf(un.sun_path, sizeof un.sun_path, "%s", c.addr.path.c_str());
+      t.connected = ::connect(t.fd, reinterpret_cast<sockaddr*>(&un), sizeof un) == 0;
     }
     set->targets.push_back(std::move(t));
   };

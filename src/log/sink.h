@@ -30,6 +30,7 @@ struct Target {
   int max_level = 7;                 // messages less severe than this are not sent
   int min_level = -1;                // messages more severe are sent at this level (-1: off)
   int fd = -1;                       // socket for udp/unix targets, 1/2 for stdout/stderr
+  bool connected = false;            // unix: connected at open, so that it still works after chroot
 };
 
 // The targets a message goes to, shared by the proxies that use them (immutable).

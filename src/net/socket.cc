@@ -104,6 +104,21 @@ int connect_result(int fd) {
   return err;
 }
 
+Result<void> adopt_listener(int fd) {
+  int type = 0, listening = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    return fail(fmt::format("fd@{}: {}", fd, errno == ENOTSOCK ? "not a socket" : std::strerror(errno)));
+  len = sizeof listening;
+  if (type != SOCK_STREAM || ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+    return fail(fmt::format("fd@{}: not a listening stream socket", fd));
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+    return fail(fmt::format("fd@{}: cannot make it non-blocking: {}", fd, std::strerror(errno)));
+  set_cloexec(fd, true);
+  return {};
+}
+
 void set_nodelay(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

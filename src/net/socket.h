@@ -30,6 +30,11 @@ int connect_start(const sockaddr* sa, socklen_t len, int& err);
 // After EPOLLOUT on a connecting socket: 0 when connected, else the socket error.
 int connect_result(int fd);
 
+// A listening socket handed to us by number (`fd@N`): checks that it is one, and makes it
+// non-blocking and close-on-exec, whatever mode it came in (a blocking accept() would
+// stall the event loop, signals included).
+Result<void> adopt_listener(int fd);
+
 void set_nodelay(int fd);
 void set_nonblock(int fd);
 void set_cloexec(int fd, bool on);

@@ -162,6 +162,8 @@ Result<void> Runtime::open_listeners(std::map<std::string, int>& inherited) {
       spec.bind = bind;
       spec.description = bind.addr.text;
       if (bind.addr.kind == config::Address::Kind::Fd) {
+        if (auto ok = net::adopt_listener(bind.addr.fd); !ok)
+          return fail(fmt::format("{}:{}: proxy '{}': {}", bind.loc.file, bind.loc.line, f->name(), ok.error().message));
         spec.fd = bind.addr.fd;
       } else if (auto it = inherited.find(bind_key(bind.addr)); it != inherited.end()) {
         spec.fd = it->second;

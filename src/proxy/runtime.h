@@ -144,6 +144,7 @@ class Runtime {
   std::atomic<uint32_t> max_conns_seen{0};
   std::atomic<uint64_t> total_conns{0};
   std::atomic<uint32_t> maxconn{0};   // global maxconn, 0 = unlimited
+  uint64_t maxsock = 0;               // descriptors maxconn needs (app/limits.h); set before serving
   std::atomic<bool> soft_stopping{false};
   uint64_t start_wall_s = 0;
 

@@ -1,11 +1,14 @@
 #include "proxy/worker.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "log/access_log.h"
 #include "net/socket.h"
@@ -18,6 +21,10 @@ namespace {
 constexpr uint64_t kIdleConnMaxAgeMs = 5000;     // idle server connections kept this long
 constexpr size_t kTrimAfterBytes = 1u << 20;     // buffer memory given back that signals a burst's end
 constexpr size_t kIdleConnsPerServer = 1024;
+constexpr uint64_t kStarvedRetryMs = 100;         // out of descriptors: accept again after this
+constexpr uint64_t kStarvedLogEveryMs = 10'000;   // and say so at most this often, process-wide
+std::atomic<uint64_t> g_starved_log_after{0};     // monotonic ms
+std::atomic<uint64_t> g_starved_unlogged{0};      // pauses since the last message
 std::atomic<uint64_t> g_session_ids{1};
 }  // namespace
 
@@ -74,6 +81,8 @@ void Listener::on_io(uint32_t) {
 void Listener::pause() {
   if (paused_) return;
   paused_ = true;
+  starved_ = false;
+  retry_timer_.disarm();
   if (registered_) {
     w_.loop().remove(spec_.fd);
     registered_ = false;
@@ -83,6 +92,8 @@ void Listener::pause() {
 void Listener::resume() {
   paused_ = false;
   limited_ = false;
+  starved_ = false;
+  retry_timer_.disarm();
   if (!registered_ && spec_.fd >= 0) {
     registered_ = w_.loop().add(spec_.fd, EPOLLIN | EPOLLEXCLUSIVE, this, true);
   }
@@ -93,6 +104,7 @@ void Listener::resume() {
 void Listener::unlimit() {
   if (!limited_ || paused_) return;
   limited_ = false;
+  if (starved_) return;   // the retry timer listens again
   if (!registered_ && spec_.fd >= 0) registered_ = w_.loop().add(spec_.fd, EPOLLIN | EPOLLEXCLUSIVE, this, true);
   pending_ = true;
   accept_some();
@@ -123,11 +135,7 @@ void Listener::accept_some() {
         return;
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        core::log(core::Level::Alert, "Proxy {} reached the system FD limit; accept paused",
-                  fe.name());
-        return;
-      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) return starve(errno);
       return;
     }
     // monitor-net: health checkers get an immediate answer, no forwarding, no log.
@@ -185,6 +193,39 @@ void Listener::accept_some() {
     }
   }
   // Budget exhausted: more may wait; the idle hook calls us again.
+}
+
+// Out of descriptors (or memory): the connection stays in the listen queue, so watching the
+// socket would report it again at once and spin. Stop watching, retry shortly.
+void Listener::starve(int err) {
+  if (registered_) {
+    w_.loop().remove(spec_.fd);
+    registered_ = false;
+  }
+  pending_ = false;
+  starved_ = true;
+  retry_timer_.arm(w_.loop(), w_.loop().now() + kStarvedRetryMs);
+  uint64_t now = core::monotonic_ms();
+  uint64_t after = g_starved_log_after.load(std::memory_order_relaxed);
+  if (now < after || !g_starved_log_after.compare_exchange_strong(after, now + kStarvedLogEveryMs)) {
+    g_starved_unlogged.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  rlimit nofile{};
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  uint64_t more = g_starved_unlogged.exchange(0, std::memory_order_relaxed);
+  core::log(core::Level::Alert,
+            "Proxy {} reached the system FD limit (maxsock={}, ulimit-n={}): {}; accepting paused, retried every {} ms{}",
+            spec_.frontend->name(), w_.runtime().maxsock, static_cast<uint64_t>(nofile.rlim_cur), std::strerror(err),
+            kStarvedRetryMs, more ? fmt::format(" ({} more pauses since the last message)", more) : std::string());
+}
+
+void Listener::retry() {
+  starved_ = false;
+  if (paused_ || limited_ || spec_.fd < 0) return;
+  if (!registered_) registered_ = w_.loop().add(spec_.fd, EPOLLIN | EPOLLEXCLUSIVE, this, true);
+  pending_ = true;
+  accept_some();
 }
 
 void Runtime::post_all(std::function<void(Worker&)> fn) {

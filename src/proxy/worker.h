@@ -100,7 +100,7 @@ class ServerConn final : public core::IoHandler, public core::ListNode<IdleTag> 
 
 class Listener final : public core::IoHandler {
  public:
-  Listener(Worker& w, ListenerSpec& spec) : w_(w), spec_(spec) {}
+  Listener(Worker& w, ListenerSpec& spec) : w_(w), spec_(spec), retry_timer_([this] { retry(); }) {}
   void on_io(uint32_t events) override;
   void pause();
   void resume();
@@ -118,6 +118,11 @@ class Listener final : public core::IoHandler {
   bool paused_ = false;
   bool pending_ = false;    // connections may wait in the backlog (we stopped early)
   bool limited_ = false;    // unregistered because maxconn was reached
+  bool starved_ = false;    // unregistered because accept() ran out of descriptors or memory
+  core::Timer retry_timer_; // ends a starved pause
+
+  void starve(int err);
+  void retry();
 };
 
 class Worker {

@@ -251,10 +251,11 @@ class Sluice:
     def admin_sock(self) -> str:
         return str(self.dir / "admin.sock")
 
-    def start(self, timeout: float = 10.0, extra_args: list[str] | None = None) -> "Sluice":
+    def start(self, timeout: float = 10.0, extra_args: list[str] | None = None, **popen_kw) -> "Sluice":
+        """`popen_kw` goes to Popen as is (pass_fds, preexec_fn for limits or identity)."""
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(sluice_bin()), "-f", str(self.cfg_path), *(extra_args or [])],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **popen_kw)
         log.close()
 
         def ready():
