@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -46,6 +48,21 @@ std::string exposed_socket(const config::Config& cfg) {
   return {};
 }
 
+// `ulimit-n N`: the file descriptor limit the process runs with. As HAProxy, a limit that
+// cannot be raised is a warning, not a failure.
+void apply_ulimit_n(const config::GlobalConfig& g) {
+  if (!g.ulimit_n) return;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlimit want{*g.ulimit_n, std::max<rlim_t>(lim.rlim_max, *g.ulimit_n)};
+  if (::setrlimit(RLIMIT_NOFILE, &want) == 0) return;
+  want.rlim_max = lim.rlim_max;   // not privileged: as high as the hard limit allows
+  want.rlim_cur = std::min<rlim_t>(*g.ulimit_n, lim.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &want);
+  core::log(core::Level::Warning, "cannot raise the file descriptor limit to {} (ulimit-n); it is {}",
+            *g.ulimit_n, static_cast<uint64_t>(want.rlim_cur));
+}
+
 void close_all(std::map<std::string, int>& fds) {
   for (auto& [k, fd] : fds) ::close(fd);
   fds.clear();
@@ -69,21 +86,20 @@ LoadedConfig load_config(const Options& opt) {
     out.messages += std::string(kFatal) + "\n";
     return out;
   }
-  // log-format strings are compiled now, so a bad one is a configuration error.
-  std::string bad_formats;
+  // log-format strings and the runtime (conditions, rules, error pages, stick rules) are
+  // compiled now, by the code a start runs, so that -c finds every error a start would.
+  std::string bad;
   for (const auto& p : res.config->proxies)
-    for (const auto& e : log::check(p)) bad_formats += e + "\n";
-  if (!bad_formats.empty()) {
-    std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad_formats.c_str());
-    out.messages += bad_formats;
+    for (const auto& e : log::check(p)) bad += e + "\n";
+  if (bad.empty()) {
+    if (auto rt = proxy::Runtime::build(*res.config); !rt) bad = rt.error().message + "\n";
+  }
+  if (!bad.empty()) {
+    std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad.c_str());
+    out.messages += bad;
     return out;
   }
   out.cfg = std::move(res.config);
-  // Keywords accepted but not implemented yet: said at -c and at every start and reload.
-  for (const auto& w : proxy::Runtime::unimplemented(*out.cfg)) {
-    if (!opt.quiet) std::fprintf(stderr, "%s\n", w.c_str());
-    out.messages += w + "\n";
-  }
   if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
   return out;
 }
@@ -107,6 +123,7 @@ int Process::run() {
     std::printf("Configuration file is valid\n");
     return 0;
   }
+  apply_ulimit_n(cfg_->global);
   if (opt_.master_worker || cfg_->global.master_worker) {
     Master m(opt_, std::move(*cfg_));
     return m.run();

@@ -383,7 +383,8 @@ struct Diagnostic {
   SourceLoc loc;
   std::string message;
   bool warning = false;
-  std::string format() const;        // "file:line: message" (warnings prefixed "warning: ")
+  bool notice = false;               // a keyword with no effect in sluice (implies warning)
+  std::string format() const;        // "file:line: message" ("warning: " / "notice: " prefixed)
 };
 
 struct Config {

@@ -13,7 +13,7 @@
 namespace sluice::config {
 
 std::string Diagnostic::format() const {
-  return fmt::format("{}:{}: {}{}", loc.file, loc.line, warning ? "warning: " : "", message);
+  return fmt::format("{}:{}: {}{}", loc.file, loc.line, notice ? "notice: " : warning ? "warning: " : "", message);
 }
 
 const ProxyConfig* Config::find_proxy(std::string_view name) const {
