@@ -192,7 +192,7 @@ constexpr std::string_view kGlobalKeywords[] = {"daemon", "quiet", "master-worke
     "ssl-default-server-ciphersuites"};
 
 // Keywords accepted with a one-line notice because they cannot change what sluice does
-// (docs/compatibility.md lists each with its reason). Prefix entries end with '.'.
+// (docs/compatibility.md lists each with its reason). Prefix entries end with '.' or '-'.
 struct NoticeKeyword {
   std::string_view name;
   std::string_view reason;
@@ -225,7 +225,7 @@ constexpr NoticeKeyword kNoticeKeywords[] = {
 
 const NoticeKeyword* notice_keyword(std::string_view k) {
   for (const auto& n : kNoticeKeywords)
-    if (n.name.ends_with('.') ? k.starts_with(n.name) : k == n.name) return &n;
+    if (n.name.ends_with('.') || n.name.ends_with('-') ? k.starts_with(n.name) : k == n.name) return &n;
   return nullptr;
 }
 
