@@ -209,3 +209,11 @@ def test_url_param_hashes_the_value_and_falls_back_to_round_robin(sluice, farm):
         assert len(seen) == 1, (uid, seen)   # the same value, the same server
     spread = Counter(http_request(lb.port, path="/x?other=1").served_by for _ in range(6))
     assert len(spread) == 3 and set(spread.values()) == {2}, spread   # absent: round robin
+
+
+def test_ulimit_n_sets_the_fd_limit(sluice):
+    lb = sluice("global\n    ulimit-n 2345\n" + HEAD.split("\n", 2)[2] + "listen web\n    bind 127.0.0.1:{port}\n"
+                "    server s 127.0.0.1:1\n")
+    limits = open(f"/proc/{lb.proc.pid}/limits").read()
+    soft = next(l for l in limits.splitlines() if l.startswith("Max open files")).split()[3]
+    assert soft == "2345", limits
