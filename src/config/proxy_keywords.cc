@@ -819,6 +819,34 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
 }
 
 // ---- http-request / http-response -------------------------------------------------------
+// A set-header/add-header value is a log-format string: "%%" is a literal '%'. Variables and
+// %[sample] expressions are not evaluated by sluice: nullopt, so that the rule is refused
+// rather than the text sent verbatim.
+std::optional<std::string> literal_header_value(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '%') out += v[i];
+    else if (i + 1 < v.size() && v[i + 1] == '%') out += v[++i];
+    else return std::nullopt;
+  }
+  return out;
+}
+
+// `deny [deny_status|status N]`: HAProxy's other deny arguments (hdr, content-type, string,
+// errorfile, ...) would change the answer, so they are refused.
+Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
+  rule.status = 403;
+  for (size_t i = 0; i < args.size(); i += 2) {
+    if (args[i] != "deny_status" && args[i] != "status")
+      return fail(fmt::format("'{} deny ... {}' is not supported by sluice yet", w[0], args[i]));
+    if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
+    auto n = parse_uint(args[i + 1], 999);
+    if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
+    rule.status = static_cast<uint16_t>(*n);
+  }
+  return {};
+}
+
 Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
   W w = l.words;
   bool response = w[0] == "http-response";
@@ -856,14 +884,7 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
     if (!args.empty()) return fail(fmt::format("{} allow: unexpected '{}'", w[0], args[0]));
   } else if (a == "deny") {
     rule.action = A::Deny;
-    rule.status = 403;
-    for (size_t i = 0; i < args.size(); i += 2) {
-      if (args[i] != "deny_status" && args[i] != "status") return refused(fmt::format("deny ... {}", args[i]));
-      if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
-      auto n = parse_uint(args[i + 1], 999);
-      if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
-      rule.status = static_cast<uint16_t>(*n);
-    }
+    if (auto r = deny_args(rule, w, args); !r) return r;
   } else if (a == "use-service") {
     if (args.size() != 1) return fail("'http-request use-service' expects a service name");
     if (args[0] != "prometheus-exporter") return refused(fmt::format("use-service {}", args[0]));
@@ -871,16 +892,11 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
   } else if (a == "set-header" || a == "add-header") {
     if (args.size() != 2) return fail(fmt::format("'{} {}' expects <name> <format>", w[0], a));
     rule.action = a == "set-header" ? A::SetHeader : A::AddHeader;
-    // The value is a log-format string: "%%" is a literal '%'; variables and %[sample]
-    // expressions are not evaluated by sluice, so they are refused, not sent verbatim.
-    std::string value;
-    for (size_t i = 0; i < args[1].size(); ++i) {
-      if (args[1][i] != '%') { value += args[1][i]; continue; }
-      if (i + 1 < args[1].size() && args[1][i + 1] == '%') { value += '%'; ++i; continue; }
+    auto value = literal_header_value(args[1]);
+    if (!value)
       return fail(fmt::format("'{} {}' with a log-format value ('{}') is not supported by sluice yet: only literal "
                               "values (with '%%' for '%')", w[0], a, args[1]));
-    }
-    kept[1] = std::move(value);
+    kept[1] = std::move(*value);
   } else {
     if (args.size() != 1 && !(args.size() == 3 && args[1] == "-m"))
       return fail(fmt::format("'{} del-header' expects <name> [-m <method>]", w[0]));
