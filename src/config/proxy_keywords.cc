@@ -667,8 +667,7 @@ Result<void> kw_option(ProxyConfig& p, const Line& l, Env& env, bool negated) {
   if (name == "redis-check") return set_check(CK::Redis);
   if (name == "ldap-check") return set_check(CK::Ldap);
   if (std::find(std::begin(kLaterBoolOptions), std::end(kLaterBoolOptions), name) != std::end(kLaterBoolOptions)) {
-    if (w.size() > 2) return fail(fmt::format("'option {}' takes no argument", name));
-    if (negated) return {};   // off is HAProxy's default, and what sluice does
+    if (negated && w.size() == 2) return {};   // off is HAProxy's default, and what sluice does
     return fail(fmt::format("'option {}' is not supported by sluice yet", name));
   }
   if (std::find(std::begin(kLaterOptions), std::end(kLaterOptions), name) != std::end(kLaterOptions))
