@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -72,21 +73,20 @@ LoadedConfig load_config(const Options& opt) {
     out.messages += std::string(kFatal) + "\n";
     return out;
   }
-  // log-format strings are compiled now, so a bad one is a configuration error.
-  std::string bad_formats;
+  // log-format strings and the runtime (conditions, rules, error pages, stick rules) are
+  // compiled now, by the code a start runs, so that -c finds every error a start would.
+  std::string bad;
   for (const auto& p : res.config->proxies)
-    for (const auto& e : log::check(p)) bad_formats += e + "\n";
-  if (!bad_formats.empty()) {
-    std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad_formats.c_str());
-    out.messages += bad_formats;
+    for (const auto& e : log::check(p)) bad += e + "\n";
+  if (bad.empty()) {
+    if (auto rt = proxy::Runtime::build(*res.config); !rt) bad = rt.error().message + "\n";
+  }
+  if (!bad.empty()) {
+    std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad.c_str());
+    out.messages += bad;
     return out;
   }
   out.cfg = std::move(res.config);
-  // Keywords accepted but not implemented yet: said at -c and at every start and reload.
-  for (const auto& w : proxy::Runtime::unimplemented(*out.cfg)) {
-    if (!opt.quiet) std::fprintf(stderr, "%s\n", w.c_str());
-    out.messages += w + "\n";
-  }
   if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -476,6 +477,8 @@ void start(proxy::Runtime& rt) {
   for (size_t i = 0; i < n; ++i) {
     ServerChecks* sc = made[i];
     uint64_t inter = static_cast<uint64_t>(sc->server().config().inter.count());
+    if (const auto& cap = rt.config().global.max_spread_checks)   // max-spread-checks bounds the spread
+      inter = std::min<uint64_t>(inter, static_cast<uint64_t>(cap->count()));
     uint64_t delay = n ? inter * i / n : 0;
     sc->loop().post([sc, delay] { sc->start(delay); });
   }

@@ -92,7 +92,6 @@ Result<void> global_kw(GlobalConfig& g, const Line& l, Env& env) {
   };
   if (k == "daemon") return flag(g.daemon);
   if (k == "quiet") return flag(g.quiet);
-  if (k == "debug") return flag(g.debug);
   if (k == "master-worker") {
     if (w.size() > 2 || (w.size() == 2 && w[1] != "no-exit-on-failure"))
       return fail("'master-worker' accepts only 'no-exit-on-failure'");
@@ -205,7 +204,7 @@ Result<void> global_kw(GlobalConfig& g, const Line& l, Env& env) {
   return fail("");   // unknown: the caller builds the message
 }
 
-constexpr std::string_view kGlobalKeywords[] = {"daemon", "quiet", "debug", "master-worker", "nbproc",
+constexpr std::string_view kGlobalKeywords[] = {"daemon", "quiet", "master-worker", "nbproc",
     "nbthread", "maxconn", "pidfile", "stats", "log", "log-tag", "log-send-hostname", "node",
     "description", "hard-stop-after", "grace", "mworker-max-reloads", "user", "group", "chroot", "uid",
     "gid", "ulimit-n", "tune.bufsize", "tune.maxrewrite", "tune.http.maxhdr", "tune.maxaccept",
@@ -214,11 +213,59 @@ constexpr std::string_view kGlobalKeywords[] = {"daemon", "quiet", "debug", "mas
     "ssl-default-server-ciphers", "ssl-default-server-options", "ssl-default-bind-ciphersuites",
     "ssl-default-server-ciphersuites"};
 
+// Keywords accepted with a one-line notice because they cannot change what sluice does
+// (docs/compatibility.md lists each with its reason). Prefix entries end with '.' or '-'.
+struct NoticeKeyword {
+  std::string_view name;
+  std::string_view reason;
+};
+constexpr std::string_view kNoTls = "TLS is refused on bind and server lines, so TLS settings cannot apply";
+constexpr std::string_view kTuning = "pure tuning; sluice has no equivalent setting";
+constexpr NoticeKeyword kNoticeKeywords[] = {
+    {"tune.ssl.", kNoTls}, {"ssl-default-", kNoTls}, {"ssl-dh-param-file", kNoTls},
+    {"ssl-engine", kNoTls}, {"ssl-load-extra-files", kNoTls}, {"ssl-load-extra-del-ext", kNoTls},
+    {"ssl-mode-async", kNoTls}, {"ssl-propquery", kNoTls}, {"ssl-provider", kNoTls},
+    {"ssl-provider-path", kNoTls}, {"ssl-server-verify", kNoTls}, {"ssl-skip-self-issued-ca", kNoTls},
+    {"ca-base", kNoTls}, {"crt-base", kNoTls}, {"maxsslconn", kNoTls},
+    {"tune.maxrewrite", "sluice builds rewritten headers outside the input buffer"},
+    {"tune.idle-pool.shared", kTuning}, {"tune.idletimer", kTuning}, {"tune.listener.multi-queue", kTuning},
+    {"tune.maxpollevents", kTuning}, {"tune.pattern.cache-size", kTuning}, {"tune.recv_enough", kTuning},
+    {"tune.runqueue-depth", kTuning}, {"tune.sched.low-latency", kTuning}, {"tune.fd.edge-triggered", kTuning},
+    {"tune.pool-high-fd-ratio", kTuning}, {"tune.pool-low-fd-ratio", kTuning}, {"tune.buffers.limit", kTuning},
+    {"tune.buffers.reserve", kTuning}, {"tune.fail-alloc", kTuning}, {"busy-polling", kTuning},
+    {"cpu-map", kTuning}, {"noepoll", kTuning}, {"nopoll", kTuning},
+    {"tune.rcvbuf.", "socket buffers are left to the kernel's autotuning"},
+    {"tune.sndbuf.", "socket buffers are left to the kernel's autotuning"},
+    {"tune.pipesize", "sluice does not splice"}, {"maxpipes", "sluice does not splice"},
+    {"nosplice", "sluice does not splice"},
+    {"tune.h2.", "sluice speaks HTTP/1.x only; HTTP/2 is never negotiated"},
+    {"tune.quic.", "sluice has no QUIC"},
+    {"tune.lua.", "'lua-load' is refused"}, {"tune.comp.", "'compression' is refused"},
+    {"tune.zlib.", "'compression' is refused"}, {"tune.peers.", "'peers' sections are refused"},
+    {"tune.vars.", "'set-var' is refused"}, {"tune.http.cookielen", "'capture cookie' is refused"},
+};
+
+const NoticeKeyword* notice_keyword(std::string_view k) {
+  for (const auto& n : kNoticeKeywords)
+    if (n.name.ends_with('.') || n.name.ends_with('-') ? k.starts_with(n.name) : k == n.name) return &n;
+  return nullptr;
+}
+
 }  // namespace
 
 void parse_global_line(GlobalConfig& g, const Line& l, Env& env) {
   const std::string& k = l.words[0];
-  if (std::find(std::begin(kGlobalKeywords), std::end(kGlobalKeywords), k) == std::end(kGlobalKeywords)) {
+  const NoticeKeyword* notice = notice_keyword(k);
+  bool known = std::find(std::begin(kGlobalKeywords), std::end(kGlobalKeywords), k) != std::end(kGlobalKeywords);
+  if (notice != nullptr && !known) {
+    env.diags.notice(l.loc, fmt::format("'{}' has no effect in sluice ({})", k, notice->reason));
+    return;
+  }
+  if (!known) {
+    if (k == "debug") {
+      env.diags.error(l.loc, "'debug' is not supported by sluice yet (use -d on the command line)");
+      return;
+    }
     if (k.starts_with("tune.") || k.starts_with("ssl-") || k == "lua-load" || k == "setenv" ||
         k == "presetenv" || k == "resetenv" || k == "unsetenv" || k == "cpu-map" || k == "localpeer" ||
         k == "expose-experimental-directives" || k == "h1-case-adjust" || k == "unix-bind" ||
@@ -227,13 +274,14 @@ void parse_global_line(GlobalConfig& g, const Line& l, Env& env) {
         k == "maxpipes" || k == "maxcompcpuusage" || k == "strict-limits" || k == "busy-polling" ||
         k == "profiling.tasks" || k == "zero-warning" || k == "numa-cpu-mapping" || k == "thread-groups" ||
         k == "default-path" || k == "httpclient.resolvers.disabled" || k == "nosplice")
-      env.diags.error(l.loc, fmt::format("global keyword '{}' is not supported by sluice yet", k));
+      env.diags.error(l.loc, fmt::format("'{}' is not supported by sluice yet", k));
     else
       env.diags.error(l.loc, fmt::format("unknown keyword '{}' in 'global' section{}", k, suggest(k, kGlobalKeywords)));
     return;
   }
   auto r = global_kw(g, l, env);
   if (!r) env.diags.error(l.loc, r.error().message);
+  else if (notice != nullptr) env.diags.notice(l.loc, fmt::format("'{}' has no effect in sluice ({})", k, notice->reason));
 }
 
 }  // namespace sluice::config::detail

@@ -28,6 +28,8 @@ class Diags {
     ++errors_;
   }
   void warning(const SourceLoc& loc, std::string msg) { list_.push_back({loc, std::move(msg), true}); }
+  // Informational only: `.notice`, or a keyword accepted with no effect (pure tuning sluice
+  // has no equivalent for): one line, not an error, so configurations written for HAProxy load.
   void notice(const SourceLoc& loc, std::string msg) { list_.push_back({loc, std::move(msg), true, true}); }
   bool has_errors() const { return errors_ > 0; }
   std::vector<Diagnostic>& list() { return list_; }

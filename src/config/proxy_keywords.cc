@@ -47,6 +47,13 @@ Result<std::optional<Condition>> tail_condition(W w, size_t from, const ProxyCon
   return std::optional<Condition>(std::move(*c));
 }
 
+// HAProxy reads some durations in seconds when no unit is given (`stats refresh 30`,
+// `cookie ... maxidle 3600`); every other duration defaults to milliseconds.
+Result<Millis> parse_duration_default_unit(std::string_view v, std::string_view unit) {
+  bool bare = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return parse_duration(bare ? std::string(v) + std::string(unit) : std::string(v));
+}
+
 Result<void> set_u32(std::optional<uint32_t>& f, W w) {
   if (auto r = exactly(w, 1, "a number"); !r) return r;
   auto n = parse_uint(w[1]);
@@ -70,24 +77,20 @@ Result<void> kw_bind(ProxyConfig& p, const Line& l, Env& env) {
     if (o == "v4v6") proto.v4v6 = true;
     else if (o == "v6only") proto.v6only = true;
     else if (o == "transparent") proto.transparent = true;
-    else if (o == "accept-proxy") proto.accept_proxy = true;
     else if (o == "defer-accept") proto.defer_accept = true;
-    else if (o == "ssl") proto.ssl = true;
-    else if (o == "name" || o == "alpn" || o == "interface" || o == "user" || o == "group" || o == "crt") {
+    else if (o == "name" || o == "interface" || o == "user" || o == "group") {
       auto a = arg();
       if (!a) return unexpected(a.error());
       if (o == "name") proto.name = *a;
-      else if (o == "alpn") proto.alpn = *a;
       else if (o == "interface") proto.interface = *a;
       else if (o == "user") proto.user = *a;
-      else if (o == "group") proto.group = *a;
-      else proto.crt.push_back(*a);
-    } else if (o == "maxconn" || o == "backlog") {
+      else proto.group = *a;
+    } else if (o == "backlog") {
       auto a = arg();
       if (!a) return unexpected(a.error());
       auto n = parse_uint(*a);
       if (!n) return fail(fmt::format("bind option '{}': {}", o, n.error().message));
-      (o == "maxconn" ? proto.maxconn : proto.backlog) = *n;
+      proto.backlog = *n;
     } else if (o == "mode") {
       auto a = arg();
       if (!a) return unexpected(a.error());
@@ -96,21 +99,21 @@ Result<void> kw_bind(ProxyConfig& p, const Line& l, Env& env) {
       if (a->empty() || *end != '\0' || m > 07777) return fail(fmt::format("bind option 'mode' expects an octal mode, got '{}'", *a));
       proto.mode = static_cast<uint32_t>(m);
     } else {
-      static constexpr std::string_view kKnown[] = {"v4v6", "v6only", "transparent", "accept-proxy",
-          "defer-accept", "ssl", "name", "alpn", "interface", "user", "group", "crt", "maxconn",
-          "backlog", "mode"};
-      static constexpr std::string_view kLater[] = {"process", "thread", "tfo", "npn", "ciphers",
+      static constexpr std::string_view kKnown[] = {"v4v6", "v6only", "transparent", "defer-accept",
+          "name", "interface", "user", "group", "backlog", "mode"};
+      // TLS on a bind would otherwise serve plain text on the TLS port; accept-proxy would
+      // take the proxy's address for the client's; a per-bind maxconn would not limit.
+      static constexpr std::string_view kLater[] = {"ssl", "crt", "alpn", "accept-proxy", "maxconn", "process", "thread", "tfo", "npn", "ciphers",
           "ciphersuites", "crt-list", "ca-file", "verify", "crl-file", "no-sslv3", "ssl-min-ver",
           "ssl-max-ver", "strict-sni", "prefer-client-ciphers", "curves", "ecdhe", "id", "nice",
           "mss", "namespace", "uid", "gid", "level", "severity-output", "expose-fd", "tcp-ut",
           "allow-0rtt", "accept-netscaler-cip", "generate-certificates", "quic-cc-algo", "proto",
           "no-tls-tickets", "force-tlsv12", "force-tlsv13", "no-tlsv10", "no-tlsv11", "sigalgs"};
       if (std::find(std::begin(kLater), std::end(kLater), o) != std::end(kLater))
-        return fail(fmt::format("bind option '{}' is not supported by sluice yet", o));
+        return fail(fmt::format("'bind ... {}' is not supported by sluice yet", o));
       return fail(fmt::format("unknown bind option '{}'{}", o, suggest(o, kKnown)));
     }
   }
-  if (proto.ssl && proto.crt.empty()) return fail("bind: 'ssl' requires at least one 'crt'");
   std::string_view list = w[1];
   while (true) {
     size_t comma = list.find(',');
@@ -189,7 +192,9 @@ Result<void> kw_balance(ProxyConfig& p, const Line& l, Env&) {
   else if (a == "leastconn") p.balance = Balance::LeastConn;
   else if (a == "first") p.balance = Balance::First;
   else if (a == "source") p.balance = Balance::Source;
-  else if (a == "random" || a.starts_with("random(")) p.balance = Balance::Random;
+  else if (a == "random" || a == "random(1)") p.balance = Balance::Random;
+  else if (a.starts_with("random("))
+    return fail(fmt::format("'balance {}' is not supported by sluice yet (sluice draws once: 'random' or 'random(1)')", a));
   else if (a == "uri") {
     p.balance = Balance::Uri;
     for (size_t i = 2; i < w.size(); ++i) {
@@ -206,27 +211,27 @@ Result<void> kw_balance(ProxyConfig& p, const Line& l, Env&) {
     if (w.size() < 3) return fail("'balance url_param' expects a parameter name");
     p.balance = Balance::UrlParam;
     p.balance_arg = w[2];
-    if (w.size() > 3 && !(w.size() == 4 && w[3] == "check_post"))
-      return fail(fmt::format("balance url_param: unexpected '{}'", w[3]));
+    if (w.size() > 3 && w[3] == "check_post") return fail("'balance url_param ... check_post' is not supported by sluice yet");
+    if (w.size() > 3) return fail(fmt::format("balance url_param: unexpected '{}'", w[3]));
     return {};
   } else if (a.starts_with("hdr(") && a.ends_with(")") && a.size() > 5) {
     p.balance = Balance::Hdr;
     p.balance_arg = a.substr(4, a.size() - 5);
-    if (w.size() > 2 && !(w.size() == 3 && w[2] == "use_domain_only"))
-      return fail(fmt::format("balance hdr: unexpected '{}'", w[2]));
+    if (w.size() > 2 && w[2] == "use_domain_only") return fail("'balance hdr(...) use_domain_only' is not supported by sluice yet");
+    if (w.size() > 2) return fail(fmt::format("balance hdr: unexpected '{}'", w[2]));
     return {};
   } else {
     static constexpr std::string_view kAlgos[] = {"roundrobin", "static-rr", "leastconn", "first",
                                                   "source", "uri", "url_param", "hdr(name)", "random"};
     if (a.starts_with("rdp-cookie") || a == "hash")
-      return fail(fmt::format("balance '{}' is not supported by sluice yet", a));
+      return fail(fmt::format("'balance {}' is not supported by sluice yet", a));
     return fail(fmt::format("unknown balance algorithm '{}'{}", a, suggest(a, kAlgos)));
   }
   if (w.size() > 2) return fail(fmt::format("balance {}: unexpected argument '{}'", a, w[2]));
   return {};
 }
 
-Result<void> kw_hash_type(ProxyConfig& p, const Line& l, Env&) {
+Result<void> kw_hash_type(ProxyConfig& p, const Line& l, Env& env) {
   W w = l.words;
   if (auto r = need(w, 1, "map-based or consistent [function] [modifier]"); !r) return r;
   if (w[1] == "map-based") p.hash_type = HashType::MapBased;
@@ -235,6 +240,12 @@ Result<void> kw_hash_type(ProxyConfig& p, const Line& l, Env&) {
   if (w.size() > 2 && w[2] != "sdbm" && w[2] != "djb2" && w[2] != "wt6" && w[2] != "crc32")
     return fail(fmt::format("hash-type: unknown hash function '{}'", w[2]));
   if (w.size() > 3 && w[3] != "avalanche") return fail(fmt::format("hash-type: unknown modifier '{}'", w[3]));
+  if (w.size() > 4) return fail(fmt::format("hash-type: unexpected '{}'", w[4]));
+  // The key-to-server mapping is sluice's own whatever the function; only the spread of
+  // keys could differ, which no configuration can rely on.
+  if (w.size() > 2)
+    env.diags.notice(l.loc, fmt::format("'hash-type ... {}' has no effect in sluice (it always uses its own hash function)",
+                                        join(std::span(w).subspan(2))));
   return {};
 }
 
@@ -263,14 +274,14 @@ Result<void> kw_cookie(ProxyConfig& p, const Line& l, Env&) {
     else if (o == "preserve") c.preserve = true;
     else if (o == "httponly") c.httponly = true;
     else if (o == "secure") c.secure = true;
-    else if (o == "dynamic") c.dynamic = true;
+    else if (o == "dynamic") return fail("'cookie ... dynamic' is not supported by sluice yet");
     else if (o == "domain" || o == "attr" || o == "maxidle" || o == "maxlife") {
       if (i + 1 >= w.size()) return fail(fmt::format("cookie: '{}' expects an argument", o));
       const std::string& v = w[++i];
       if (o == "domain") c.domains.push_back(v);
       else if (o == "attr") c.attrs.push_back(v);
       else {
-        auto d = parse_duration(v);
+        auto d = parse_duration_default_unit(v, "s");   // the manual: in seconds by default
         if (!d) return fail(fmt::format("cookie {}: {}", o, d.error().message));
         (o == "maxidle" ? c.maxidle : c.maxlife) = *d;
       }
@@ -326,12 +337,17 @@ Result<void> kw_stick_table(ProxyConfig& p, const Line& l, Env&) {
       if (!d) return fail(fmt::format("stick-table expire: {}", d.error().message));
       t.expire = *d;
     } else if (o == "peers") {
-      t.peers = v;
+      return fail("'stick-table ... peers' is not supported by sluice yet");
     } else if (o == "store") {
+      // server_id is what sluice stores anyway; the counters (conn_cur, gpc0, ...) need
+      // the tracking rules that sluice does not implement yet.
       std::string_view s = v;
       while (!s.empty()) {
         size_t comma = s.find(',');
-        t.store.emplace_back(s.substr(0, comma));
+        std::string_view one = s.substr(0, comma);
+        if (one != "server_id")
+          return fail(fmt::format("'stick-table ... store {}' is not supported by sluice yet", one));
+        t.store.emplace_back(one);
         s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
       }
     } else {
@@ -415,7 +431,11 @@ Result<void> kw_http_check(ProxyConfig& p, const Line& l, Env&) {
   if (w[1] == "expect") {
     HttpCheckExpect e;
     size_t i = 2;
-    while (i < w.size() && (w[i] == "comment" || w[i] == "min-recv")) i += 2;
+    while (i < w.size() && w[i] == "comment") i += 2;
+    if (i < w.size() && (w[i] == "min-recv" || w[i] == "ok-status" || w[i] == "error-status" ||
+                         w[i] == "tout-status" || w[i] == "on-success" || w[i] == "on-error" ||
+                         w[i] == "status-code"))
+      return fail(fmt::format("'http-check expect ... {}' is not supported by sluice yet", w[i]));
     if (i < w.size() && w[i] == "!") { e.negate = true; ++i; }
     if (i + 2 != w.size()) return fail("'http-check expect' expects [!] status|rstatus|string|rstring <pattern>");
     const std::string& k = w[i];
@@ -460,13 +480,13 @@ Result<void> kw_tcp_check(ProxyConfig& p, const Line& l, Env&) {
   if (d == "connect") {
     t.kind = TcpCheckRule::Kind::Connect;
     for (size_t i = 2; i < w.size(); ++i) {
-      if (w[i] == "ssl") t.ssl = true;
+      if (w[i] == "ssl") return fail("'tcp-check connect ... ssl' is not supported by sluice yet");
       else if (w[i] == "port" && i + 1 < w.size()) {
         auto n = parse_uint(w[++i], 65535);
         if (!n || *n == 0) return fail(fmt::format("tcp-check connect: invalid port '{}'", w[i]));
         t.port = static_cast<uint16_t>(*n);
       } else if (w[i] == "comment" && i + 1 < w.size()) ++i;
-      else return fail(fmt::format("tcp-check connect: '{}' is not supported (port N, ssl)", w[i]));
+      else return fail(fmt::format("'tcp-check connect ... {}' is not supported by sluice yet", w[i]));
     }
   } else if (d == "send" || d == "send-binary") {
     if (w.size() < 3) return fail(fmt::format("'tcp-check {}' expects data", d));
@@ -482,9 +502,11 @@ Result<void> kw_tcp_check(ProxyConfig& p, const Line& l, Env&) {
   } else if (d == "expect") {
     t.kind = TcpCheckRule::Kind::Expect;
     size_t i = 2;
-    while (i + 1 < w.size() && (w[i] == "min-recv" || w[i] == "comment" || w[i] == "on-success" ||
-                                w[i] == "on-error" || w[i] == "error-status" || w[i] == "ok-status" ||
-                                w[i] == "tout-status" || w[i] == "status-code")) i += 2;
+    while (i + 1 < w.size() && w[i] == "comment") i += 2;
+    if (i < w.size() && (w[i] == "min-recv" || w[i] == "on-success" || w[i] == "on-error" ||
+                         w[i] == "error-status" || w[i] == "ok-status" || w[i] == "tout-status" ||
+                         w[i] == "status-code"))
+      return fail(fmt::format("'tcp-check expect ... {}' is not supported by sluice yet", w[i]));
     if (i < w.size() && w[i] == "!") { t.negate = true; ++i; }
     if (i + 2 != w.size()) return fail("'tcp-check expect' expects [!] string|rstring|binary|rbinary <pattern>");
     const std::string& k = w[i];
@@ -513,46 +535,48 @@ Result<void> kw_tcp_check(ProxyConfig& p, const Line& l, Env&) {
 // ---- options -------------------------------------------------------------------------------
 struct BoolOption {
   std::string_view name;
-  std::optional<bool> ProxyConfig::*field;
+  std::optional<bool> ProxyConfig::*field;   // nullptr: nothing to record
   unsigned caps;
   bool http_only;
+  std::string_view notice;                    // set: accepted with no effect, for this reason
 };
+constexpr std::string_view kNoSplice = "sluice does not splice; data is copied through user space";
+constexpr std::string_view kSmart = "pure TCP tuning (one ACK saved); sluice has no equivalent";
 constexpr BoolOption kBoolOptions[] = {
-    {"redispatch", &ProxyConfig::redispatch, kBeCap, false},
-    {"persist", &ProxyConfig::persist, kBeCap, false},
-    {"allbackups", &ProxyConfig::allbackups, kBeCap, false},
-    {"dontlognull", &ProxyConfig::dontlognull, kFeCap, false},
-    {"log-separate-errors", &ProxyConfig::log_separate_errors, kFeCap, false},
-    {"http-buffer-request", &ProxyConfig::http_buffer_request, kAllCap, true},
-    {"accept-invalid-http-request", &ProxyConfig::accept_invalid_http_request, kFeCap, true},
-    {"accept-invalid-http-response", &ProxyConfig::accept_invalid_http_response, kBeCap, true},
-    {"abortonclose", &ProxyConfig::abortonclose, kBeCap, false},
-    {"tcp-smart-accept", &ProxyConfig::tcp_smart_accept, kFeCap, false},
-    {"tcp-smart-connect", &ProxyConfig::tcp_smart_connect, kBeCap, false},
-    {"splice-auto", &ProxyConfig::splice_auto, kAllCap, false},
-    {"independent-streams", &ProxyConfig::independent_streams, kAllCap, false},
-    {"http-ignore-probes", &ProxyConfig::http_ignore_probes, kFeCap, true},
-    {"nolinger", &ProxyConfig::nolinger, kAllCap, false},
-    {"tcpka", &ProxyConfig::tcpka, kAllCap, false},
-    {"clitcpka", &ProxyConfig::clitcpka, kFeCap, false},
-    {"srvtcpka", &ProxyConfig::srvtcpka, kBeCap, false},
-    {"log-health-checks", &ProxyConfig::log_health_checks, kBeCap, false},
-    {"contstats", &ProxyConfig::contstats, kFeCap, false},
-    {"http-pretend-keepalive", &ProxyConfig::http_pretend_keepalive, kBeCap, true},
-    {"http-no-delay", &ProxyConfig::http_no_delay, kAllCap, true},
-    {"http-use-htx", &ProxyConfig::http_use_htx, kAllCap, false},
-    {"prefer-last-server", &ProxyConfig::prefer_last_server, kBeCap, false},
-    {"socket-stats", &ProxyConfig::socket_stats, kFeCap, false},
-    {"dontlog-normal", &ProxyConfig::dontlog_normal, kFeCap, false},
-    {"checkcache", &ProxyConfig::checkcache, kBeCap, true},
-    {"forceclose", &ProxyConfig::forceclose, kAllCap, true},
+    {"redispatch", &ProxyConfig::redispatch, kBeCap, false, {}},
+    {"persist", &ProxyConfig::persist, kBeCap, false, {}},
+    {"allbackups", &ProxyConfig::allbackups, kBeCap, false, {}},
+    {"dontlognull", &ProxyConfig::dontlognull, kFeCap, false, {}},
+    {"log-separate-errors", &ProxyConfig::log_separate_errors, kFeCap, false, {}},
+    {"http-buffer-request", &ProxyConfig::http_buffer_request, kAllCap, true, {}},
+    {"accept-invalid-http-request", &ProxyConfig::accept_invalid_http_request, kFeCap, true, {}},
+    {"accept-invalid-http-response", &ProxyConfig::accept_invalid_http_response, kBeCap, true, {}},
+    {"nolinger", &ProxyConfig::nolinger, kAllCap, false, {}},
+    {"tcpka", &ProxyConfig::tcpka, kAllCap, false, {}},
+    {"clitcpka", &ProxyConfig::clitcpka, kFeCap, false, {}},
+    {"srvtcpka", &ProxyConfig::srvtcpka, kBeCap, false, {}},
+    {"dontlog-normal", &ProxyConfig::dontlog_normal, kFeCap, false, {}},
+    {"forceclose", &ProxyConfig::forceclose, kAllCap, true, {}},
+    {"tcp-smart-accept", &ProxyConfig::tcp_smart_accept, kFeCap, false, kSmart},
+    {"tcp-smart-connect", &ProxyConfig::tcp_smart_connect, kBeCap, false, kSmart},
+    {"splice-auto", &ProxyConfig::splice_auto, kAllCap, false, kNoSplice},
+    {"splice-request", nullptr, kAllCap, false, kNoSplice},
+    {"splice-response", nullptr, kAllCap, false, kNoSplice},
+    {"http-no-delay", &ProxyConfig::http_no_delay, kAllCap, true, "sluice always sends without delay (TCP_NODELAY)"},
+    {"http-use-htx", &ProxyConfig::http_use_htx, kAllCap, false, "HTX is HAProxy's internal message format; ignored since HAProxy 2.1"},
 };
+// Options off by default whose behaviour sluice does not implement: `option X` is an error,
+// `no option X` (the default) is accepted.
+constexpr std::string_view kLaterBoolOptions[] = {"abortonclose", "independent-streams",
+    "http-ignore-probes", "log-health-checks", "contstats", "http-pretend-keepalive",
+    "prefer-last-server", "socket-stats", "checkcache", "logasap", "originalto", "transparent",
+    "httpslog", "disable-h2-upgrade", "idle-close-on-response", "http_proxy",
+    "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server"};
 constexpr std::string_view kSpecialOptions[] = {"httplog", "tcplog", "httpclose", "http-server-close",
     "http-keep-alive", "forwardfor", "httpchk", "ssl-hello-chk", "tcp-check", "smtpchk", "mysql-check",
     "pgsql-check", "redis-check", "ldap-check"};
-constexpr std::string_view kLaterOptions[] = {"originalto", "http-restrict-req-hdr-names", "httpslog",
-    "spop-check", "external-check", "transparent", "disable-h2-upgrade", "h1-case-adjust-bogus-client",
-    "h1-case-adjust-bogus-server", "idle-close-on-response", "http_proxy", "logasap", "tcp-smart-connect2"};
+constexpr std::string_view kLaterOptions[] = {"http-restrict-req-hdr-names", "spop-check",
+    "external-check", "tcp-smart-connect2"};
 
 Result<void> kw_option(ProxyConfig& p, const Line& l, Env& env, bool negated) {
   std::span<const std::string> w(l.words);
@@ -562,7 +586,9 @@ Result<void> kw_option(ProxyConfig& p, const Line& l, Env& env, bool negated) {
   for (const auto& o : kBoolOptions) {
     if (o.name != name) continue;
     if (w.size() > 2) return fail(fmt::format("'option {}' takes no argument", name));
-    p.*(o.field) = !negated;
+    if (o.field != nullptr) p.*(o.field) = !negated;
+    if (!o.notice.empty() && !negated)
+      env.diags.notice(l.loc, fmt::format("'option {}' has no effect in sluice ({})", name, o.notice));
     if (name == "forceclose" && !negated) {
       p.http_conn_mode = HttpConnMode::Close;
       env.diags.warning(l.loc, "'option forceclose' is deprecated; it is handled as 'option httpclose'");
@@ -640,10 +666,15 @@ Result<void> kw_option(ProxyConfig& p, const Line& l, Env& env, bool negated) {
   if (name == "pgsql-check") return set_check(CK::Pgsql);
   if (name == "redis-check") return set_check(CK::Redis);
   if (name == "ldap-check") return set_check(CK::Ldap);
+  if (std::find(std::begin(kLaterBoolOptions), std::end(kLaterBoolOptions), name) != std::end(kLaterBoolOptions)) {
+    if (negated && w.size() == 2) return {};   // off is HAProxy's default, and what sluice does
+    return fail(fmt::format("'option {}' is not supported by sluice yet", name));
+  }
   if (std::find(std::begin(kLaterOptions), std::end(kLaterOptions), name) != std::end(kLaterOptions))
     return fail(fmt::format("'option {}' is not supported by sluice yet", name));
   std::vector<std::string_view> all(std::begin(kSpecialOptions), std::end(kSpecialOptions));
   for (const auto& o : kBoolOptions) all.push_back(o.name);
+  all.insert(all.end(), std::begin(kLaterBoolOptions), std::end(kLaterBoolOptions));
   return fail(fmt::format("unknown option '{}'{}", name, suggest(name, all)));
 }
 
@@ -761,7 +792,8 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
     s.enabled = true;
   } else if (k == "refresh") {
     if (auto r = one(); !r) return r;
-    auto d = parse_duration(w[2]);
+    if (w.size() > 3) return fail(fmt::format("stats refresh: unexpected '{}'", w[3]));
+    auto d = parse_duration_default_unit(w[2], "s");   // the manual: in seconds
     if (!d) return fail(fmt::format("stats refresh: {}", d.error().message));
     s.refresh = *d;
     s.enabled = true;
@@ -771,15 +803,14 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
     if (!c) return unexpected(c.error());
     s.admin = std::move(*c);
   } else if (k == "hide-version") s.hide_version = true, s.enabled = true;
-  else if (k == "show-legends") s.show_legends = true, s.enabled = true;
-  else if (k == "show-node") s.show_node = true, s.enabled = true;
   else if (k == "socket" || k == "timeout" || k == "maxconn" || k == "bind-process")
     return fail(fmt::format("'stats {}' is only valid in the 'global' section", k));
-  else if (k == "scope" || k == "show-desc" || k == "http-request")
+  else if (k == "scope" || k == "show-desc" || k == "http-request" || k == "show-legends" || k == "show-node" ||
+           k == "show-modules")
     return fail(fmt::format("'stats {}' is not supported by sluice yet", k));
   else {
     static constexpr std::string_view kSubs[] = {"enable", "disable", "uri", "realm", "auth", "refresh",
-                                                 "admin", "hide-version", "show-legends", "show-node"};
+                                                 "admin", "hide-version"};
     return fail(fmt::format("unknown 'stats' keyword '{}'{}", k, suggest(k, kSubs)));
   }
   s.set_explicitly = true;
@@ -787,6 +818,34 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
 }
 
 // ---- http-request / http-response -------------------------------------------------------
+// A set-header/add-header value is a log-format string: "%%" is a literal '%'. Variables and
+// %[sample] expressions are not evaluated by sluice: nullopt, so that the rule is refused
+// rather than the text sent verbatim.
+std::optional<std::string> literal_header_value(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '%') out += v[i];
+    else if (i + 1 < v.size() && v[i + 1] == '%') out += v[++i];
+    else return std::nullopt;
+  }
+  return out;
+}
+
+// `deny [deny_status|status N]`: HAProxy's other deny arguments (hdr, content-type, string,
+// errorfile, ...) would change the answer, so they are refused.
+Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
+  rule.status = 403;
+  for (size_t i = 0; i < args.size(); i += 2) {
+    if (args[i] != "deny_status" && args[i] != "status")
+      return fail(fmt::format("'{} deny ... {}' is not supported by sluice yet", w[0], args[i]));
+    if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
+    auto n = parse_uint(args[i + 1], 999);
+    if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
+    rule.status = static_cast<uint16_t>(*n);
+  }
+  return {};
+}
+
 Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
   W w = l.words;
   bool response = w[0] == "http-response";
@@ -801,58 +860,50 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
   const std::string& a = w[1];
   std::span<const std::string> args = std::span(w).subspan(2, end - 2);
   using A = HttpRule::Action;
-  auto status_arg = [&](std::string_view key, uint16_t lo, uint16_t hi) -> Result<void> {
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i] == key) {
-        if (i + 1 >= args.size()) return fail(fmt::format("{} {}: '{}' expects a status code", w[0], a, key));
-        auto n = parse_uint(args[i + 1], 999);
-        if (!n || *n < lo || *n > hi) return fail(fmt::format("{} {}: invalid status code '{}'", w[0], a, args[i + 1]));
-        rule.status = static_cast<uint16_t>(*n);
-      }
-    }
-    return {};
+  auto refused = [&](std::string_view what) {
+    return fail(fmt::format("'{} {}' is not supported by sluice yet", w[0], what));
   };
+  // No http-response action is acted on yet: refusing them here is what keeps a rule that
+  // was meant to deny or rewrite from being silently skipped.
+  static constexpr std::string_view kActions[] = {"allow", "deny", "tarpit", "auth", "use-service",
+      "set-header", "add-header", "del-header", "redirect", "return", "replace-header", "replace-value",
+      "set-path", "set-uri", "set-query", "set-method", "set-var", "set-status", "reject", "capture",
+      "track-sc0", "track-sc1", "track-sc2", "set-log-level", "set-nice", "set-tos", "set-mark",
+      "sc-inc-gpc0", "early-hint", "normalize-uri", "wait-for-body", "cache-use", "cache-store"};
+  if (response || (a != "allow" && a != "deny" && a != "use-service" && a != "set-header" &&
+                   a != "add-header" && a != "del-header")) {
+    std::string hint = suggest(a, kActions);
+    bool known = std::find(std::begin(kActions), std::end(kActions), a) != std::end(kActions);
+    if (known || hint.empty()) return refused(a);
+    return fail(fmt::format("unknown '{}' action '{}'{}", w[0], a, hint));
+  }
+  std::vector<std::string> kept(args.begin(), args.end());
   if (a == "allow") {
     rule.action = A::Allow;
     if (!args.empty()) return fail(fmt::format("{} allow: unexpected '{}'", w[0], args[0]));
-  } else if (a == "deny" || a == "tarpit") {
-    rule.action = a == "deny" ? A::Deny : A::Tarpit;
-    rule.status = 403;
-    if (auto r = status_arg("deny_status", 200, 599); !r) return r;
-  } else if (a == "auth") {
-    if (response) return fail("'http-response auth' is not a valid action");
-    rule.action = A::Auth;
+  } else if (a == "deny") {
+    rule.action = A::Deny;
+    if (auto r = deny_args(rule, w, args); !r) return r;
   } else if (a == "use-service") {
-    if (response) return fail("'http-response use-service' is not a valid action");
     if (args.size() != 1) return fail("'http-request use-service' expects a service name");
-    if (args[0] != "prometheus-exporter")
-      return fail(fmt::format("http-request use-service: service '{}' is not supported by sluice (only prometheus-exporter)", args[0]));
+    if (args[0] != "prometheus-exporter") return refused(fmt::format("use-service {}", args[0]));
     rule.action = A::UseService;
   } else if (a == "set-header" || a == "add-header") {
     if (args.size() != 2) return fail(fmt::format("'{} {}' expects <name> <format>", w[0], a));
     rule.action = a == "set-header" ? A::SetHeader : A::AddHeader;
-  } else if (a == "del-header") {
+    auto value = literal_header_value(args[1]);
+    if (!value)
+      return fail(fmt::format("'{} {}' with a log-format value ('{}') is not supported by sluice yet: only literal "
+                              "values (with '%%' for '%')", w[0], a, args[1]));
+    kept[1] = std::move(*value);
+  } else {
     if (args.size() != 1 && !(args.size() == 3 && args[1] == "-m"))
       return fail(fmt::format("'{} del-header' expects <name> [-m <method>]", w[0]));
+    if (args.size() == 3 && args[2] != "str") return refused(fmt::format("del-header ... -m {}", args[2]));
     rule.action = A::DelHeader;
-  } else if (a == "redirect") {
-    if (args.size() < 2 || (args[0] != "location" && args[0] != "prefix" && args[0] != "scheme"))
-      return fail(fmt::format("'{} redirect' expects location|prefix|scheme <target> [code N] [options]", w[0]));
-    rule.action = A::Redirect;
-    rule.status = 302;
-    if (auto r = status_arg("code", 301, 308); !r) return r;
-  } else if (a == "return") {
-    rule.action = A::Return;
-    rule.status = 200;
-    if (auto r = status_arg("status", 200, 599); !r) return r;
-  } else {
-    static constexpr std::string_view kActions[] = {"allow", "deny", "tarpit", "auth", "use-service",
-        "set-header", "add-header", "del-header", "redirect", "return"};
-    std::string hint = suggest(a, kActions);
-    if (hint.empty()) return fail(fmt::format("'{} {}' is not supported by sluice yet", w[0], a));
-    return fail(fmt::format("unknown '{}' action '{}'{}", w[0], a, hint));
+    kept.resize(1);
   }
-  rule.args.assign(args.begin(), args.end());
+  rule.args = std::move(kept);
   p.http_rules.push_back(std::move(rule));
   return {};
 }

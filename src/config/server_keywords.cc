@@ -132,22 +132,9 @@ constexpr ServerKeyword kServerKeywords[] = {
          else if (a[0] == "fully-down") s.init_state = InitState::FullyDown;
          else return fail(fmt::format("'init-state' expects up, down, fully-up or fully-down, got '{}'", a[0]));
          return {};)},
-    {"ssl", 0, true, KW(s.ssl = true; return {};)},
+    // Turning off what sluice never does (TLS, PROXY protocol) is what the manual says.
     {"no-ssl", 0, true, KW(s.ssl = false; return {};)},
-    {"verify", 1, true, KW(
-         if (a[0] == "none") s.ssl_verify_none = true;
-         else if (a[0] == "required") s.ssl_verify_none = false;
-         else return fail(fmt::format("'verify' expects none or required, got '{}'", a[0]));
-         return {};)},
-    {"ca-file", 1, true, KW(s.ca_file = a[0]; return {};)},
-    {"sni", 1, true, KW(s.sni = a[0]; return {};)},
-    {"send-proxy", 0, true, KW(s.send_proxy = true; return {};)},
-    {"send-proxy-v2", 0, true, KW(s.send_proxy_v2 = true; return {};)},
     {"no-send-proxy", 0, true, KW(s.send_proxy = false; return {};)},
-    {"check-ssl", 0, true, KW(s.check_ssl = true; return {};)},
-    {"check-send-proxy", 0, true, KW(s.check_send_proxy = true; return {};)},
-    {"track", 1, true, KW(s.track = a[0]; return {};)},
-    {"redir", 1, false, KW(s.redir = a[0]; return {};)},
     {"id", 1, true, KW(
          auto n = parse_uint(a[0], INT32_MAX);
          if (!n || *n == 0) return fail(fmt::format("'id' expects a positive number, got '{}'", a[0]));
@@ -155,8 +142,12 @@ constexpr ServerKeyword kServerKeywords[] = {
 };
 #undef KW
 
-// HAProxy server keywords sluice knows of but does not implement yet.
+// HAProxy server keywords sluice knows of but does not implement yet: a startup error,
+// never a silently ignored keyword (TLS, PROXY protocol and tracking change what reaches
+// the server or when it is used).
 constexpr std::string_view kUnsupported[] = {
+    "ssl", "verify", "ca-file", "sni", "check-ssl", "send-proxy", "send-proxy-v2",
+    "check-send-proxy", "track", "redir",
     "resolvers", "resolve-prefer", "resolve-net", "resolve-opts", "source", "usesrc",
     "namespace", "proto", "alpn", "npn", "crt", "crl-file", "ciphers", "ciphersuites",
     "check-sni", "check-alpn", "check-proto", "pool-max-conn", "pool-purge-delay",
@@ -179,7 +170,7 @@ Result<void> apply_server_keywords(ServerConfig& s, std::span<const std::string>
       if (k.name == w) kw = &k;
     if (kw == nullptr) {
       if (std::find(std::begin(kUnsupported), std::end(kUnsupported), w) != std::end(kUnsupported))
-        return fail(fmt::format("server keyword '{}' is not supported by sluice yet", w));
+        return fail(fmt::format("'server ... {}' is not supported by sluice yet", w));
       std::vector<std::string_view> names;
       for (const auto& k : kServerKeywords)
         if (!runtime_only || k.runtime) names.push_back(k.name);

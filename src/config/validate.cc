@@ -29,7 +29,10 @@ const ProxyConfig* find_backend(const Config& c, std::string_view name) {
 }
 
 void check_backend_ref(const Config& c, const std::string& name, const SourceLoc& loc, std::string_view what, Env& env) {
-  if (name.find("%[") != std::string::npos) return;   // dynamic name, resolved per request
+  if (name.find("%[") != std::string::npos) {
+    env.diags.error(loc, fmt::format("{}: '{}' with a dynamic name ('{}') is not supported by sluice yet", what, what, name));
+    return;
+  }
   if (find_backend(c, name)) return;
   std::vector<std::string_view> names;
   for (const auto& p : c.proxies)
@@ -88,15 +91,9 @@ void check_proxy(Config& c, ProxyConfig& p, Env& env) {
           env.diags.error(s.loc, fmt::format("server '{}': id {} is already used by server '{}'", s.name, *s.id, jt->second->name));
       }
     }
-    for (const auto& s : p.servers) {
-      if (s.track.empty()) continue;
-      std::string_view t = s.track;
-      size_t slash = t.find('/');
-      const ProxyConfig* tb = slash == std::string_view::npos ? &p : find_backend(c, t.substr(0, slash));
-      std::string_view sname = slash == std::string_view::npos ? t : t.substr(slash + 1);
-      bool found = tb && std::any_of(tb->servers.begin(), tb->servers.end(), [&](const ServerConfig& o) { return o.name == sname; });
-      if (!found) env.diags.error(s.loc, fmt::format("server '{}': cannot track unknown server '{}'", s.name, s.track));
-    }
+    if (p.load_server_state_from_file == ProxyConfig::LoadState::Global && c.global.server_state_file.empty())
+      env.diags.error(p.loc, fmt::format("{} '{}': 'load-server-state-from-file global' needs a global 'server-state-file'",
+                                         kn, p.name));
     if (p.check.kind == CheckConfig::Kind::TcpCheck && p.check.tcp_rules.empty())
       env.diags.warning(p.check.loc, fmt::format("'option tcp-check' without 'tcp-check' rules in {} '{}': a plain "
                                                  "connect check is used", kn, p.name));

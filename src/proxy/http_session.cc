@@ -825,15 +825,10 @@ void HttpSession::prepare_pick() {
   const auto& bcfg = be_->config();
   switch (bcfg.balance) {
     case config::Balance::Source: lb_key_ = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_)); break;
-    case config::Balance::Uri:
-    case config::Balance::UrlParam: {
-      std::string_view u = req_.path;
-      if (!bcfg.uri_whole) {
-        if (auto q = u.find('?'); q != std::string_view::npos) u = u.substr(0, q);
-      }
-      lb_key_ = lb::hash_bytes(u);
+    case config::Balance::Uri: lb_key_ = lb::hash_bytes(uri_hash_input(req_.path, bcfg)); break;
+    case config::Balance::UrlParam:
+      if (auto v = url_param_value(req_.path, bcfg.balance_arg)) lb_key_ = lb::hash_bytes(*v);
       break;
-    }
     case config::Balance::Hdr: {
       int i = req_.find(bcfg.balance_arg);
       if (i >= 0) lb_key_ = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value);
@@ -955,6 +950,7 @@ bool HttpSession::connect_server() {
     on_connect_error(err, false);
     return true;
   }
+  apply_socket_options(fd, be_->config(), false);
   sc_ = new ServerConn(w_, server_, fd, server_addr_);
   sc_->owner = this;
   w_.loop().add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, sc_);

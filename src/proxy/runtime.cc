@@ -1,6 +1,12 @@
 #include "proxy/runtime.h"
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -17,20 +23,86 @@ template <class T>
 const std::optional<T>& pick(const std::optional<T>& a, const std::optional<T>& b) {
   return a ? a : b;
 }
+
+// Every error of the compile step, each "file:line: message", so that -c and a start list
+// all of them at once.
+class Errors {
+ public:
+  void add(const config::SourceLoc& loc, std::string_view msg) { add(fmt::format("{}:{}: {}", loc.file, loc.line, msg)); }
+  void add(std::string line) { lines_.push_back(std::move(line)); }
+  bool empty() const { return lines_.empty(); }
+  std::string joined() const {
+    std::string out;
+    for (const auto& l : lines_) out += (out.empty() ? "" : "\n") + l;
+    return out;
+  }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+std::optional<Condition> compile_cond(const config::Condition& cond, const config::ProxyConfig& p,
+                                      const config::SourceLoc& loc, Errors& errs) {
+  auto c = Condition::compile(cond, p.acls);
+  if (!c) {
+    errs.add(loc, c.error().message);
+    return std::nullopt;
+  }
+  return std::move(*c);
+}
+
 // The `http-request` rules of one section, with their conditions compiled.
-Result<std::vector<HttpRequestRule>> compile_request_rules(const config::ProxyConfig& p) {
+std::vector<HttpRequestRule> compile_request_rules(const config::ProxyConfig& p, Errors& errs) {
   std::vector<HttpRequestRule> out;
   for (const auto& hr : p.http_rules) {
-    if (hr.response) continue;
+    if (hr.response) continue;   // refused by the parser; never reaches here
     HttpRequestRule r{hr, std::nullopt};
     if (hr.cond) {
-      auto c = Condition::compile(*hr.cond, p.acls);
-      if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
-      r.cond = std::move(*c);
+      r.cond = compile_cond(*hr.cond, p, hr.loc, errs);
+      if (!r.cond) continue;
     }
     out.push_back(std::move(r));
   }
   return out;
+}
+
+// User and group names of unix binds must exist: an unknown one is a configuration error
+// (found by -c), not a failure at the first start.
+void check_owner_names(const config::BindConfig& b, Errors& errs) {
+  if (!b.user.empty() && ::getpwnam(b.user.c_str()) == nullptr) errs.add(b.loc, fmt::format("bind: unknown user '{}'", b.user));
+  if (!b.group.empty() && ::getgrnam(b.group.c_str()) == nullptr) errs.add(b.loc, fmt::format("bind: unknown group '{}'", b.group));
+  if ((!b.user.empty() || !b.group.empty()) && b.addr.kind != config::Address::Kind::Unix)
+    errs.add(b.loc, "bind: 'user' and 'group' apply to unix sockets only");
+}
+
+void check_stats_sockets(const config::GlobalConfig& g, Errors& errs) {
+  for (const auto& s : g.stats_sockets) {
+    if (!s.user.empty() && ::getpwnam(s.user.c_str()) == nullptr) errs.add(s.loc, fmt::format("stats socket: unknown user '{}'", s.user));
+    if (!s.group.empty() && ::getgrnam(s.group.c_str()) == nullptr) errs.add(s.loc, fmt::format("stats socket: unknown group '{}'", s.group));
+    if (s.addr.kind == config::Address::Kind::Fd) errs.add(s.loc, "'stats socket fd@...' is not supported by sluice yet");
+    if (s.addr.kind == config::Address::Kind::Inet && (s.mode || s.uid || s.gid || !s.user.empty() || !s.group.empty()))
+      errs.add(s.loc, "stats socket: 'mode', 'uid', 'gid', 'user' and 'group' apply to unix sockets only");
+  }
+}
+
+// `bind /path user U group G`: the socket's owner (names were checked at compile time).
+Result<void> chown_unix(const config::BindConfig& b) {
+  if (b.user.empty() && b.group.empty()) return {};
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!b.user.empty()) {
+    const passwd* pw = ::getpwnam(b.user.c_str());
+    if (pw == nullptr) return fail(fmt::format("unknown user '{}'", b.user));
+    uid = pw->pw_uid;
+  }
+  if (!b.group.empty()) {
+    const group* gr = ::getgrnam(b.group.c_str());
+    if (gr == nullptr) return fail(fmt::format("unknown group '{}'", b.group));
+    gid = gr->gr_gid;
+  }
+  if (::chown(b.addr.path.c_str(), uid, gid) != 0)
+    return fail(fmt::format("cannot change the owner of {}: {}", b.addr.path, std::strerror(errno)));
+  return {};
 }
 
 }  // namespace
@@ -47,6 +119,37 @@ EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::T
   t.client_fin = ms(fe.client_fin, t.client);
   t.server_fin = ms(be.server_fin, t.server);
   return t;
+}
+
+void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
+  Errors errs;
+  const auto& p = f.config();
+  if (p.kind == config::ProxyConfig::Kind::Listen) f.default_backend = find_backend(p.name);
+  if (!p.default_backend.empty()) {
+    f.default_backend = find_backend(p.default_backend);
+    if (f.default_backend == nullptr) errs.add(p.loc, fmt::format("unknown default_backend '{}'", p.default_backend));
+  }
+  for (const auto& ub : p.use_backends) {
+    UseBackendRule r;
+    r.backend = find_backend(ub.backend);
+    if (r.backend == nullptr) errs.add(ub.loc, fmt::format("unknown backend '{}'", ub.backend));
+    if (ub.cond) {
+      auto c = compile_cond(*ub.cond, p, ub.loc, errs);
+      if (c) r.cond = std::move(*c);
+    }
+    f.use_backends.push_back(std::move(r));
+  }
+  f.http_request_rules = compile_request_rules(p, errs);
+  for (const auto& mf : p.monitor_fail)
+    if (auto c = compile_cond(mf, p, mf.loc, errs)) f.monitor_fail.push_back(std::move(*c));
+  if (p.stats.admin) f.stats_admin = compile_cond(*p.stats.admin, p, p.stats.admin->loc, errs);
+  for (const auto& [status, path] : p.errorfiles) {
+    auto page = http::load_errorfile(path);
+    if (!page) errs.add(p.loc, fmt::format("errorfile {}: {}", status, page.error().message));
+    else f.error_pages[status] = std::move(*page);
+  }
+  for (const auto& b : p.binds) check_owner_names(b, errs);
+  if (!errs.empty()) errors.push_back(errs.joined());
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
@@ -71,51 +174,14 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
     }
     ++next_id;
   }
-  for (auto& f : rt->frontends_) {
-    const auto& p = f->config();
-    if (p.kind == config::ProxyConfig::Kind::Listen) f->default_backend = rt->find_backend(p.name);
-    if (!p.default_backend.empty()) {
-      f->default_backend = rt->find_backend(p.default_backend);
-      if (f->default_backend == nullptr)
-        return fail(fmt::format("{}:{}: unknown default_backend '{}'", p.loc.file, p.loc.line, p.default_backend));
-    }
-    for (const auto& ub : p.use_backends) {
-      UseBackendRule r;
-      r.backend = rt->find_backend(ub.backend);
-      if (r.backend == nullptr)
-        return fail(fmt::format("{}:{}: unknown backend '{}'", ub.loc.file, ub.loc.line, ub.backend));
-      if (ub.cond) {
-        auto c = Condition::compile(*ub.cond, p.acls);
-        if (!c) return fail(fmt::format("{}:{}: {}", ub.loc.file, ub.loc.line, c.error().message));
-        r.cond = std::move(*c);
-      }
-      f->use_backends.push_back(std::move(r));
-    }
-    auto rules = compile_request_rules(p);
-    if (!rules) return unexpected(rules.error());
-    f->http_request_rules = std::move(*rules);
-    for (const auto& mf : p.monitor_fail) {
-      auto c = Condition::compile(mf, p.acls);
-      if (!c) return fail(fmt::format("{}:{}: {}", mf.loc.file, mf.loc.line, c.error().message));
-      f->monitor_fail.push_back(std::move(*c));
-    }
-    if (p.stats.admin) {
-      auto c = Condition::compile(*p.stats.admin, p.acls);
-      if (!c) return fail(fmt::format("{}:{}: {}", p.stats.admin->loc.file, p.stats.admin->loc.line, c.error().message));
-      f->stats_admin = std::move(*c);
-    }
-    for (const auto& [status, path] : p.errorfiles) {
-      auto page = http::load_errorfile(path);
-      if (!page) return fail(fmt::format("{}:{}: errorfile {}: {}", p.loc.file, p.loc.line, status, page.error().message));
-      f->error_pages[status] = std::move(*page);
-    }
-  }
+  std::vector<std::string> errors;
+  for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
+  Errors errs;
   for (auto& b : rt->backends_) {
     const auto& p = b->config();
     if (p.kind != config::ProxyConfig::Kind::Backend) continue;   // listen: compiled on its frontend
-    auto rules = compile_request_rules(p);
-    if (!rules) return unexpected(rules.error());
-    if (!rules->empty()) rt->backend_rules_.emplace(b.get(), std::move(*rules));
+    auto rules = compile_request_rules(p, errs);
+    if (!rules.empty()) rt->backend_rules_.emplace(b.get(), std::move(rules));
   }
   for (const auto& p : rt->cfg_.proxies)
     if (p.stick_table) rt->tables_.push_back(std::make_unique<backend::StickTable>(p.name, *p.stick_table));
@@ -123,10 +189,51 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
     const auto& p = b->config();
     if (p.stick_rules.empty()) continue;
     auto rules = StickRules::compile(p, rt->tables_);
-    if (!rules) return fail(fmt::format("{}:{}: proxy '{}': {}", p.loc.file, p.loc.line, p.name, rules.error().message));
-    rt->stick_rules_.emplace(b.get(), std::move(*rules));
+    if (!rules) errs.add(p.loc, fmt::format("proxy '{}': {}", p.name, rules.error().message));
+    else rt->stick_rules_.emplace(b.get(), std::move(*rules));
+  }
+  check_stats_sockets(cfg.global, errs);
+  if (!errs.empty()) errors.push_back(errs.joined());
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+    return fail(std::move(all));
   }
   return rt;
+}
+
+std::string_view uri_hash_input(std::string_view target, const config::ProxyConfig& p) {
+  if (p.uri_len > 0 && target.size() > p.uri_len) target = target.substr(0, p.uri_len);
+  uint32_t slashes = 0;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == '/' && p.uri_depth > 0 && ++slashes == p.uri_depth + 1) return target.substr(0, i);
+    if (target[i] == '?' && !p.uri_whole) return target.substr(0, i);
+  }
+  return target;
+}
+
+std::optional<std::string_view> url_param_value(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view kv = rest.substr(0, amp);
+    if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=') return kv.substr(name.size() + 1);
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+void apply_socket_options(int fd, const config::ProxyConfig& p, bool client_side) {
+  // `no option clitcpka` after `option tcpka` turns the client side off again, as in HAProxy.
+  bool ka = (client_side ? p.clitcpka : p.srvtcpka).value_or(p.tcpka.value_or(false));
+  if (ka) {
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  }
+  if (p.nolinger.value_or(false)) net::set_linger_reset(fd);
 }
 
 std::string bind_key(const config::Address& addr) {
@@ -172,6 +279,10 @@ Result<void> Runtime::open_listeners(std::map<std::string, int>& inherited) {
         auto fd = net::listen_unix(bind.addr.path, static_cast<int>(bind.backlog.value_or(1024)), bind.mode);
         if (!fd) return fail(fmt::format("{}:{}: proxy '{}': {}", bind.loc.file, bind.loc.line, f->name(), fd.error().message));
         spec.fd = *fd;
+        if (auto owned = chown_unix(bind); !owned) {
+          ::close(spec.fd);
+          return fail(fmt::format("{}:{}: proxy '{}': {}", bind.loc.file, bind.loc.line, f->name(), owned.error().message));
+        }
       } else {
         net::ListenOptions lo;
         lo.backlog = static_cast<int>(bind.backlog.value_or(f->config().backlog.value_or(1024)));
@@ -197,43 +308,6 @@ void Runtime::close_listeners() {
     if (l.fd >= 0) ::close(l.fd);
     l.fd = -1;
   }
-}
-
-std::vector<std::string> Runtime::unimplemented(const config::Config& cfg) {
-  std::vector<std::string> out;
-  auto warn = [&](const config::SourceLoc& loc, const std::string& what) {
-    out.push_back(fmt::format("{}:{}: warning: {} is accepted but not implemented by sluice yet: it has no effect",
-                              loc.file, loc.line, what));
-  };
-  using A = config::HttpRule::Action;
-  for (const auto& p : cfg.proxies) {
-    for (const auto& b : p.binds) {
-      if (b.ssl || !b.crt.empty()) warn(b.loc, "'bind ... ssl crt' (TLS termination)");
-      if (b.accept_proxy) warn(b.loc, "'bind ... accept-proxy'");
-    }
-    for (const auto& sv : p.servers) {
-      if (sv.ssl) warn(sv.loc, fmt::format("server '{}': 'ssl' (TLS to servers)", sv.name));
-      if (sv.send_proxy || sv.send_proxy_v2) warn(sv.loc, fmt::format("server '{}': 'send-proxy'", sv.name));
-      if (sv.check_ssl || sv.check_send_proxy) warn(sv.loc, fmt::format("server '{}': 'check-ssl'/'check-send-proxy'", sv.name));
-      if (!sv.track.empty()) warn(sv.loc, fmt::format("server '{}': 'track'", sv.name));
-      if (!sv.redir.empty()) warn(sv.loc, fmt::format("server '{}': 'redir'", sv.name));
-    }
-    for (const auto& r : p.http_rules) {
-      bool ok = !r.response && (r.action == A::Allow || r.action == A::Deny || r.action == A::UseService ||
-                                r.action == A::SetHeader || r.action == A::AddHeader || r.action == A::DelHeader);
-      if (r.action == A::UseService && (r.args.empty() || r.args[0] != "prometheus-exporter")) ok = false;
-      for (const auto& a : r.args)
-        if (a.find("%[") != std::string::npos) ok = false;
-      static constexpr const char* kNames[] = {"allow", "deny", "use-service", "set-header", "add-header",
-                                               "del-header", "redirect", "return", "tarpit", "auth"};
-      if (!ok) warn(r.loc, fmt::format("'http-{} {}'{}", r.response ? "response" : "request",
-                                       kNames[static_cast<int>(r.action)],
-                                       r.args.empty() ? "" : " with these arguments"));
-    }
-    if (p.balance == config::Balance::UrlParam)
-      warn(p.loc, fmt::format("proxy '{}': 'balance url_param' (balances on the whole URI instead)", p.name));
-  }
-  return out;
 }
 
 backend::StickTable* Runtime::find_table(std::string_view name) {

@@ -87,6 +87,18 @@ EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::T
 // Empty for fd@ binds, which are never handed over.
 std::string bind_key(const config::Address& addr);
 
+// `balance uri [whole] [len N] [depth N]`: the part of the request target that is hashed
+// (up to the '?' unless `whole`, at most `len` characters, at most `depth` directories).
+std::string_view uri_hash_input(std::string_view target, const config::ProxyConfig& p);
+// `balance url_param NAME`: the value of NAME in the query string; nullopt when absent (the
+// balancer then falls back to round robin, as HAProxy does).
+std::optional<std::string_view> url_param_value(std::string_view target, std::string_view name);
+
+// `option tcpka|clitcpka|srvtcpka` (SO_KEEPALIVE) and `option nolinger` (SO_LINGER 0: a
+// reset instead of a graceful close) on a new connection: `client_side` for an accepted
+// one (frontend settings), otherwise a server connection (backend settings).
+void apply_socket_options(int fd, const config::ProxyConfig& p, bool client_side);
+
 struct ListenerSpec {
   int fd = -1;
   Frontend* frontend = nullptr;
@@ -96,14 +108,13 @@ struct ListenerSpec {
 
 class Runtime {
  public:
-  // Builds frontends, backends and servers. `listen_fds`: inherited listening sockets keyed
-  // by bind address text (reload handover); sockets not found there are created.
+  // The compile step: builds frontends, backends and servers and compiles conditions, rules,
+  // error pages and stick rules, without opening any socket. It reports every error found
+  // ("file:line: ...", one per line). load_config() runs it for -c and for every start, so
+  // once -c passes only the instantiate step (open_listeners, the runtime API sockets) can
+  // fail, and only on resources: ports, paths, permissions.
   static Result<std::unique_ptr<Runtime>> build(const config::Config& cfg);
-  // Keywords the configuration accepts whose behaviour sluice does not implement yet: one
-  // "file:line: warning: ..." line each, printed at -c and at startup, so that nothing is
-  // silently ignored.
-  static std::vector<std::string> unimplemented(const config::Config& cfg);
-  // Opens the listening sockets. `inherited`: sockets handed over by a previous process or
+  // The instantiate step: opens the listening sockets. `inherited`: sockets handed over by a previous process or
   // the master, keyed by bind_key(); each one used is removed from the map (the caller
   // closes what is left). Sockets not found there are created.
   Result<void> open_listeners(std::map<std::string, int>& inherited);
@@ -149,6 +160,8 @@ class Runtime {
   uint64_t start_wall_s = 0;
 
  private:
+  void compile_frontend(Frontend& f, std::vector<std::string>& errors);
+
   config::Config cfg_;
   std::vector<std::unique_ptr<Frontend>> frontends_;
   std::vector<std::unique_ptr<backend::Backend>> backends_;

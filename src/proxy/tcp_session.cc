@@ -151,6 +151,7 @@ bool TcpSession::connect_to(sockaddr_storage addr, socklen_t len) {
     on_connect_error(err);
     return true;
   }
+  apply_socket_options(s_.fd, be_->config(), false);
   w_.loop().add(s_.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
   return true;
 }

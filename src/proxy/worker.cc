@@ -181,6 +181,7 @@ void Listener::accept_some() {
     fe.counters.sess_rate.hit(w_.loop().now());
     fe.counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
     if (src.ss_family != AF_UNIX) net::set_nodelay(fd);
+    apply_socket_options(fd, fe.config(), true);
     uint64_t id = w_.next_session_id();
     if (fe.http()) {
       auto* s = new HttpSession(w_, fe, fd, src, id);

@@ -1,7 +1,7 @@
 """Engine-level behaviour of the core issue: connection limits that queue instead of
 refusing, threads, signals and process options, timeouts, error pages, balancing by URI
-and header, http-request header actions, and the warning for accepted-but-unimplemented
-keywords."""
+and header, http-request header actions. (Keywords sluice does not implement are refused:
+tests/e2e/test_fail_closed.py.)"""
 
 from __future__ import annotations
 
@@ -154,16 +154,6 @@ backend web
         conn.send(b"GET / HTTP/1.1\r\nHost: STATIC.example.com\r\n\r\n")
         assert conn.read_response().served_by == "webB"
     assert http_request(lb.port, path="/").served_by == "webC"
-
-
-def test_unimplemented_keywords_are_reported(sluice_bin, tmp_path):
-    cfg = tmp_path / "x.cfg"
-    cfg.write_text(DEFAULTS + "listen web\n    bind 127.0.0.1:18999 ssl crt /etc/ssl/x.pem\n"
-                   "    server s 127.0.0.1:1 send-proxy\n")
-    out = subprocess.run([str(sluice_bin), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=20)
-    text = out.stdout + out.stderr
-    assert f"{cfg}:7: warning: 'bind ... ssl crt' (TLS termination) is accepted but not implemented" in text
-    assert "'send-proxy'" in text
 
 
 def test_check_mode_exit_codes(sluice_bin, tmp_path):
