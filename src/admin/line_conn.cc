@@ -10,7 +10,7 @@ namespace sluice::admin {
 
 LineConn::LineConn(core::EventLoop& loop, int fd, std::string prompt, bool interactive)
     : loop_(loop), fd_(fd), prompt_text_(std::move(prompt)), prompt_(interactive) {
-  loop_.add(fd_, EPOLLIN | EPOLLRDHUP, this, true);
+  watch_.start(loop_, fd_, EPOLLIN | EPOLLRDHUP, this, true);
 }
 
 void LineConn::on_io(uint32_t events) {
@@ -116,7 +116,7 @@ void LineConn::flush() {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (!want_out_) {
         want_out_ = true;
-        loop_.modify(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this, true);
+        watch_.modify(EPOLLIN | EPOLLOUT | EPOLLRDHUP);
       }
       return;
     }
@@ -124,7 +124,7 @@ void LineConn::flush() {
   }
   if (want_out_) {
     want_out_ = false;
-    loop_.modify(fd_, EPOLLIN | EPOLLRDHUP, this, true);
+    watch_.modify(EPOLLIN | EPOLLRDHUP);
   }
   if (done_ && !pending_) {
     ::shutdown(fd_, SHUT_WR);
@@ -136,7 +136,7 @@ void LineConn::close() {
   if (closed_) return;
   closed_ = true;
   *alive_ = false;
-  loop_.remove(fd_);
+  watch_.stop_before_close();   // an event still queued for it in this batch is dropped
   ::close(fd_);
   on_closed();
   loop_.defer_delete(std::unique_ptr<core::Deletable>(this));

@@ -65,6 +65,7 @@ class LineConn : public core::IoHandler, public core::Deletable {
 
   core::EventLoop& loop_;
   int fd_;
+  core::Watch watch_;
   std::string prompt_text_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::string in_, out_;

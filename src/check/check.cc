@@ -69,7 +69,9 @@ void Prober::connect_to(std::optional<uint16_t> port) {
   // Connect is bounded by `timeout connect` (at most the whole probe's budget).
   uint64_t now = loop_.now();
   timeout_.arm(loop_, std::min(now + timing_.connect_ms, start_ms_ + timing_.total_ms));
-  loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  // A new registration: events of the previous socket (a Connect step, or the last run
+  // finished from inside this batch) never reach this one, even with the same fd number.
+  watch_.start(loop_, fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
 }
 
 void Prober::on_io(uint32_t events) {
@@ -167,7 +169,7 @@ void Prober::finish(const Verdict& v) {
 
 void Prober::close_fd() {
   if (fd_ < 0) return;
-  loop_.remove(fd_);
+  watch_.stop_before_close();
   // RST instead of FIN: thousands of checks a second must not pile up TIME_WAIT sockets.
   net::set_linger_reset(fd_);
   ::close(fd_);

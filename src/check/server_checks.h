@@ -60,6 +60,7 @@ class Prober final : public core::IoHandler {
   Script script_;
   Done done_;
   core::Timer timeout_;
+  core::Watch watch_;
   State state_ = State::Idle;
   int fd_ = -1;
   size_t step_ = 0;

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -66,7 +67,7 @@ EventLoop::EventLoop()
 
 EventLoop::~EventLoop() {
   drain_posted();
-  deferred_.clear();
+  free_deferred();
   for (auto& slot : wheel_) {
     while (slot.pop_front() != nullptr) --timer_count_;
   }
@@ -75,21 +76,98 @@ EventLoop::~EventLoop() {
   if (epfd_ >= 0) ::close(epfd_);
 }
 
-bool EventLoop::add(int fd, uint32_t events, IoHandler* h, bool level) {
+uint32_t EventLoop::watch(int fd, uint32_t events, IoHandler* h, bool level) {
+  if (fd < 0) return 0;
+  auto i = static_cast<size_t>(fd);
+  if (i >= slots_.size()) slots_.resize(std::max<size_t>(i + 1, slots_.size() * 2));
+  Slot& s = slots_[i];
+  // A new generation even if the slot looks free: an event of an earlier registration of
+  // this fd number (closed without remove, then reused) must not reach the new handler.
+  if (++s.gen == 0) s.gen = 1;   // 0 means "no registration"
   epoll_event ev{};
   ev.events = events | (level ? 0u : static_cast<uint32_t>(EPOLLET));
-  ev.data.ptr = h;
-  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  ev.data.u64 = pack(fd, s.gen);
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    s.h = nullptr;
+    return 0;
+  }
+  s.h = h;
+  return s.gen;
 }
+
+bool EventLoop::rewatch(int fd, uint32_t gen, uint32_t events, IoHandler* h, bool level) {
+  if (fd < 0 || static_cast<size_t>(fd) >= slots_.size()) return false;
+  Slot& s = slots_[static_cast<size_t>(fd)];
+  if (s.h == nullptr || (gen != 0 && s.gen != gen)) return false;
+  epoll_event ev{};
+  ev.events = events | (level ? 0u : static_cast<uint32_t>(EPOLLET));
+  ev.data.u64 = pack(fd, s.gen);
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) return false;
+  s.h = h;
+  return true;
+}
+
+bool EventLoop::forget(int fd, uint32_t gen) {
+  if (fd < 0 || static_cast<size_t>(fd) >= slots_.size()) return false;
+  Slot& s = slots_[static_cast<size_t>(fd)];
+  if (s.h == nullptr || (gen != 0 && s.gen != gen)) return false;
+  s.h = nullptr;
+  if (++s.gen == 0) s.gen = 1;   // events of the ended registration no longer match
+  return true;
+}
+
+void EventLoop::dispatch(uint64_t data, uint32_t events) {
+  auto fd = static_cast<uint32_t>(data);
+  auto gen = static_cast<uint32_t>(data >> 32);
+  // Looked up per event, not cached across the batch: a handler may register fds (and grow
+  // the table) or end registrations, including ones later in this batch.
+  if (fd >= slots_.size()) return;
+  const Slot& s = slots_[fd];
+  if (s.gen != gen || s.h == nullptr) return;   // stale: its watch ended in this batch
+  s.h->on_io(events);
+}
+
+bool EventLoop::add(int fd, uint32_t events, IoHandler* h, bool level) { return watch(fd, events, h, level) != 0; }
 
 bool EventLoop::modify(int fd, uint32_t events, IoHandler* h, bool level) {
-  epoll_event ev{};
-  ev.events = events | (level ? 0u : static_cast<uint32_t>(EPOLLET));
-  ev.data.ptr = h;
-  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return rewatch(fd, 0, events, h, level);
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  forget(fd, 0);
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+bool Watch::start(EventLoop& loop, int fd, uint32_t events, IoHandler* h, bool level) {
+  stop();
+  uint32_t gen = loop.watch(fd, events, h, level);
+  if (gen == 0) return false;
+  loop_ = &loop;
+  fd_ = fd;
+  gen_ = gen;
+  level_ = level;
+  handler_ = h;
+  return true;
+}
+
+bool Watch::modify(uint32_t events) {
+  return loop_ != nullptr && loop_->rewatch(fd_, gen_, events, handler_, level_);
+}
+
+void Watch::stop() {
+  if (loop_ == nullptr) return;
+  // Only our own registration: the fd number may belong to someone else by now.
+  if (loop_->forget(fd_, gen_)) epoll_ctl(loop_->epfd_, EPOLL_CTL_DEL, fd_, nullptr);
+  loop_ = nullptr;
+  fd_ = -1;
+}
+
+void Watch::stop_before_close() {
+  if (loop_ == nullptr) return;
+  loop_->forget(fd_, gen_);
+  loop_ = nullptr;
+  fd_ = -1;
+}
 
 void EventLoop::post(std::function<void()> fn) {
   {
@@ -102,6 +180,15 @@ void EventLoop::post(std::function<void()> fn) {
 }
 
 void EventLoop::defer_delete(std::unique_ptr<Deletable> obj) { deferred_.push_back(std::move(obj)); }
+
+void EventLoop::free_deferred() {
+  // A destructor may retire more objects (a session its server connection): until empty.
+  while (!deferred_.empty()) {
+    std::vector<std::unique_ptr<Deletable>> batch;
+    batch.swap(deferred_);
+    batch.clear();
+  }
+}
 
 void EventLoop::drain_posted() {
   std::vector<std::function<void()>> batch;
@@ -193,19 +280,17 @@ void EventLoop::run() {
       if (errno == EINTR) continue;
       SLUICE_CHECK(false, "epoll_wait failed");
     }
-    for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
-    }
-    deferred_.clear();
+    for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events);
+    free_deferred();
     run_timers();
-    deferred_.clear();
+    free_deferred();
     run_soon();
-    deferred_.clear();
+    free_deferred();
     if (idle_hook_) idle_hook_();
-    deferred_.clear();
+    free_deferred();
   }
   drain_posted();
-  deferred_.clear();
+  free_deferred();
 }
 
 }  // namespace sluice::core

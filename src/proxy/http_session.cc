@@ -133,7 +133,7 @@ HttpSession::~HttpSession() {
 }
 
 void HttpSession::start() {
-  w_.loop().add(cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  cwatch_.start(w_.loop(), cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   last_c_io_ = tx_start_ms_ = w_.loop().now();
   process();
 }
@@ -953,7 +953,7 @@ bool HttpSession::connect_server() {
   apply_socket_options(fd, be_->config(), false);
   sc_ = new ServerConn(w_, server_, fd, server_addr_);
   sc_->owner = this;
-  w_.loop().add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, sc_);
+  sc_->start_watch();
   return true;
 }
 
@@ -1617,11 +1617,10 @@ void HttpSession::finish() {
   timer_.disarm();
   close_server(false);
   release_server_slot();
+  cwatch_.stop_before_close();   // events still queued for the client fd are dropped
   ::close(cfd_);
   cfd_ = -1;
-  core::IntrusiveList<Session, SessionTag>::remove(*this);
-  w_.session_closed();
-  w_.loop().defer_delete(std::unique_ptr<core::Deletable>(this));
+  retire();
 }
 
 void HttpSession::kill(const char* why) {

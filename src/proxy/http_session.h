@@ -148,6 +148,7 @@ class HttpSession final : public Session, public core::IoHandler {
   uint64_t unchunk_left_ = 0;
   std::vector<const config::HttpRule*> hdr_edits_;   // http-request set/add/del-header to apply
   ServerConn* sc_ = nullptr;
+  core::Watch cwatch_;                      // the client fd's registration
   core::Timer timer_;
   uint16_t status_ = 0;
   std::string cookie_value_;               // persistence cookie value seen in the request

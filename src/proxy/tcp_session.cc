@@ -47,6 +47,8 @@ TcpSession::TcpSession(Worker& w, Frontend& fe, int fd, const sockaddr_storage& 
 }
 
 TcpSession::~TcpSession() {
+  c_watch_.stop_before_close();
+  s_watch_.stop_before_close();
   if (s_.fd >= 0) {
     ::close(s_.fd);
   }
@@ -56,7 +58,7 @@ TcpSession::~TcpSession() {
 }
 
 void TcpSession::start() {
-  w_.loop().add(cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  c_watch_.start(w_.loop(), cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   c_.last_io = s_.last_io = w_.loop().now();
   if (be_ == nullptr) {
     st_ = State::Closed;
@@ -152,13 +154,14 @@ bool TcpSession::connect_to(sockaddr_storage addr, socklen_t len) {
     return true;
   }
   apply_socket_options(s_.fd, be_->config(), false);
-  w_.loop().add(s_.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
+  s_watch_.start(w_.loop(), s_.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, &server_side_);
   return true;
 }
 
 void TcpSession::on_connect_error(int err) {
   core::debug("tcp session {}: connect failed: {}", id_, std::strerror(err));
   if (s_.fd >= 0) {
+    s_watch_.stop_before_close();   // a later event of this batch for it is dropped
     ::close(s_.fd);
     s_.fd = -1;
   }
@@ -348,9 +351,11 @@ void TcpSession::finish() {
   timer_.disarm();
   if (counted_on_server_ && server_) be_->release(*server_);
   counted_on_server_ = false;
-  core::IntrusiveList<Session, SessionTag>::remove(*this);
-  w_.session_closed();
-  w_.loop().defer_delete(std::unique_ptr<core::Deletable>(this));
+  // The fds close with the object, later in this iteration; their events end now (any
+  // still produced carry the ended generation and are dropped, so no epoll_ctl is needed).
+  c_watch_.stop_before_close();
+  s_watch_.stop_before_close();
+  retire();
 }
 
 void TcpSession::kill(const char*) {

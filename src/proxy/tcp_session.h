@@ -78,6 +78,7 @@ class TcpSession final : public Session, public core::IoHandler {
   bool timed_out_ = false;
   bool queue_timed_out_ = false;
   sockaddr_storage server_addr_{};
+  core::Watch c_watch_, s_watch_;   // the client's and the server's fd registrations
   core::Timer timer_;
 };
 

@@ -56,8 +56,11 @@ Session::~Session() {
 }
 
 ServerConn::~ServerConn() {
+  watch_.stop_before_close();
   if (fd >= 0) ::close(fd);   // closing also removes it from epoll (never dup'ed)
 }
+
+bool ServerConn::start_watch() { return watch_.start(w_.loop(), fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this); }
 
 void ServerConn::on_io(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;
@@ -252,8 +255,16 @@ Worker::Worker(Runtime& rt, uint32_t index)
 
 Worker::~Worker() {
   sessions_.for_each([](Session& s) { s.kill("worker exit"); });
-  for (auto& list : idle_)
-    while (ServerConn* c = list.pop_front()) delete c;
+  for (auto& list : idle_) close_idle(list);
+  // Retired sessions hold buffers of pool_, which dies before loop_: free them now.
+  loop_.free_deferred();
+}
+
+void Session::retire() {
+  resume_timer_.disarm();
+  core::IntrusiveList<Session, SessionTag>::remove(*this);
+  w_.session_closed();
+  w_.loop().defer_delete(std::unique_ptr<core::Deletable>(this));
 }
 
 void Session::continue_soon() { resume_timer_.arm_soon(w_.loop()); }
@@ -304,13 +315,14 @@ void Worker::session_closed() {
 ServerConn* Worker::take_idle(backend::Server& s) {
   if (s.index() >= idle_.size()) return nullptr;
   auto& list = idle_[s.index()];
-  while (ServerConn* c = list.pop_front()) {
-    --idle_count_;
+  while (ServerConn* c = list.front()) {
     // A connection to an address the server no longer has is useless.
     if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof) {
-      delete c;
+      close_conn(c);
       continue;
     }
+    list.pop_front();
+    --idle_count_;
     return c;
   }
   return nullptr;
@@ -318,13 +330,13 @@ ServerConn* Worker::take_idle(backend::Server& s) {
 
 void Worker::park(ServerConn* c) {
   if (c->server == nullptr || soft_stopping_) {
-    delete c;
+    close_conn(c);
     return;
   }
   if (c->server->index() >= idle_.size()) idle_.resize(c->server->index() + 64);
   auto& list = idle_[c->server->index()];
   if (idle_count_ >= kIdleConnsPerServer * 4) {   // bound the whole pool, O(1)
-    delete c;
+    close_conn(c);
     return;
   }
   ++idle_count_;
@@ -333,17 +345,26 @@ void Worker::park(ServerConn* c) {
 }
 
 void Worker::close_conn(ServerConn* c) {
-  if (c->core::ListNode<IdleTag>::linked()) --idle_count_;   // an idle one closed by its server
-  delete c;
+  if (c->core::ListNode<IdleTag>::linked()) {   // an idle one (closed by its server, aged, purged)
+    core::IntrusiveList<ServerConn, IdleTag>::remove(*c);
+    --idle_count_;
+  }
+  c->owner = nullptr;
+  // Events for it may still wait in this epoll batch: the ended watch makes the loop drop
+  // them, and the object itself lives until the iteration is over.
+  c->watch_.stop_before_close();
+  if (c->fd >= 0) ::close(c->fd);
+  c->fd = -1;
+  loop_.defer_delete(std::unique_ptr<core::Deletable>(c));
+}
+
+void Worker::close_idle(core::IntrusiveList<ServerConn, IdleTag>& list) {
+  while (ServerConn* c = list.front()) close_conn(c);
 }
 
 void Worker::purge_server(const backend::Server& s) {
   if (s.index() >= idle_.size()) return;
-  auto& list = idle_[s.index()];
-  while (ServerConn* c = list.pop_front()) {
-    --idle_count_;
-    delete c;
-  }
+  close_idle(idle_[s.index()]);
 }
 
 void Worker::housekeeping() {
@@ -352,9 +373,7 @@ void Worker::housekeeping() {
     // Oldest at the back.
     while (ServerConn* c = list.back()) {
       if (now - c->idle_since < kIdleConnMaxAgeMs) break;
-      core::IntrusiveList<ServerConn, IdleTag>::remove(*c);
-      --idle_count_;
-      delete c;
+      close_conn(c);
     }
   }
   // After a burst, give its memory back. The pool returns the buffer pages the last second
@@ -380,9 +399,7 @@ void Worker::soft_stop() {
   soft_stopping_ = true;
   stop_listeners();
   sessions_.for_each([](Session& s) { s.soft_stop(); });
-  for (auto& list : idle_)
-    while (ServerConn* c = list.pop_front()) delete c;
-  idle_count_ = 0;
+  for (auto& list : idle_) close_idle(list);
   if (stop_when_idle_ && sessions_.empty()) loop_.stop();
 }
 

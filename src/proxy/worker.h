@@ -61,6 +61,10 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   static constexpr int kStepBudget = 64;
   void continue_soon();
   virtual void resume() = 0;
+  // The session's one way out, last step of its finish(): stops the resume timer, leaves
+  // the worker's list and hands the object to the loop's deferred deletion. The subclass
+  // has already stopped its watches and timers and retired its server connection.
+  void retire();
 
   Worker& w_;
   Frontend& fe_;
@@ -80,12 +84,16 @@ struct IdleTag {};
 class HttpSession;
 
 // A connection to a server. Owned by the HttpSession using it, or by the worker's idle list.
-class ServerConn final : public core::IoHandler, public core::ListNode<IdleTag> {
+// Never deleted directly: Worker::close_conn() retires it (its watch ends, the fd closes)
+// and the loop frees it after the current iteration.
+class ServerConn final : public core::IoHandler, public core::Deletable, public core::ListNode<IdleTag> {
  public:
   ServerConn(Worker& w, backend::Server* s, int sock, const sockaddr_storage& peer)
       : w_(w), server(s), fd(sock), addr(peer) {}
   ~ServerConn() override;
   void on_io(uint32_t events) override;
+  // Registers fd with the worker's loop (in and out, edge-triggered).
+  bool start_watch();
 
   Worker& w_;
   backend::Server* server;
@@ -96,6 +104,10 @@ class ServerConn final : public core::IoHandler, public core::ListNode<IdleTag> 
   bool hup = false;        // the peer's FIN (or an error) was announced by epoll
   uint64_t idle_since = 0;
   uint32_t requests = 0;   // exchanges completed on this connection
+
+ private:
+  friend class Worker;
+  core::Watch watch_;
 };
 
 class Listener final : public core::IoHandler {
@@ -145,6 +157,8 @@ class Worker {
   // Idle server connections (http-reuse).
   ServerConn* take_idle(backend::Server& s);
   void park(ServerConn* c);
+  // The one way a server connection ends, idle or owned: out of the idle list, watch
+  // stopped, fd closed, freed after this loop iteration (events for it may still be queued).
   void close_conn(ServerConn* c);
   void purge_server(const backend::Server& s);   // address change or removal
 
@@ -173,6 +187,7 @@ class Worker {
 
  private:
   void housekeeping();
+  void close_idle(core::IntrusiveList<ServerConn, IdleTag>& list);
 
   Runtime& rt_;
   uint32_t index_;
