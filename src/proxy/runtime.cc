@@ -79,7 +79,6 @@ void check_stats_sockets(const config::GlobalConfig& g, Errors& errs) {
   for (const auto& s : g.stats_sockets) {
     if (!s.user.empty() && ::getpwnam(s.user.c_str()) == nullptr) errs.add(s.loc, fmt::format("stats socket: unknown user '{}'", s.user));
     if (!s.group.empty() && ::getgrnam(s.group.c_str()) == nullptr) errs.add(s.loc, fmt::format("stats socket: unknown group '{}'", s.group));
-    if (s.addr.kind == config::Address::Kind::Fd) errs.add(s.loc, "'stats socket fd@...' is not supported by sluice yet");
     if (s.addr.kind == config::Address::Kind::Inet && (s.mode || s.uid || s.gid || !s.user.empty() || !s.group.empty()))
       errs.add(s.loc, "stats socket: 'mode', 'uid', 'gid', 'user' and 'group' apply to unix sockets only");
   }
