@@ -121,12 +121,12 @@ WS_101 = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection:
 
 # ---- 101 Switching Protocols (RFC 9110 §7.8, §15.2.2) ------------------------------------------
 
-@haproxy_differs   # 2.6 relays an unsolicited 101 and tunnels
+@haproxy_differs   # 2.6: 502 without an upgrade asked, but the close is timing-dependent
 @pytest.mark.parametrize("request_bytes", [
     pytest.param(GET, id="no_upgrade_asked"),
     pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", id="upgrade_without_connection_token"),
-    pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n", id="other_protocol"),
-    pytest.param(b"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", id="http10_client"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n", id="other_protocol"),   # 2.6 tunnels
+    pytest.param(b"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", id="http10_client"),   # 2.6 answers 400 to the request
 ])
 def test_unsolicited_101_is_502(proxy, request_bytes):
     lb, be = proxy(Reply(WS_101 + b"tunnelled bytes", tunnel=True))
@@ -137,11 +137,13 @@ def test_unsolicited_101_is_502(proxy, request_bytes):
     assert b"101" not in data.split(b"\r\n", 1)[0] and b"tunnelled" not in data
 
 
+@haproxy_differs   # 2.6 answers 502 here
 def test_101_for_the_requested_protocol_still_tunnels(proxy):
     lb, _ = proxy(Reply(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\r\n",
                         tunnel=True))
     with HttpConn(lb.port) as c:
-        c.send(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket, foo/2\r\n\r\n")
+        c.send(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket, foo/2\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         c.sock.settimeout(5)
         head = b""
         while b"\r\n\r\n" not in head:
@@ -177,13 +179,14 @@ def test_endless_100_continue_is_bounded(proxy_to):
             rss_after = vm_rss_kb(lb.proc.pid)
             data = read_all(c)
         assert sent[0] < 300 * len(block), "the proxy read the whole stream"
-        assert rss_after - rss_before < 32 * 1024, (rss_before, rss_after)
+        assert rss_after - rss_before < 16 * 1024, (rss_before, rss_after)   # kB; the old engine grew ~50 MB here
         assert data.count(b" 100 Continue") <= 10
         assert b"HTTP/1.1 502 " in data
     finally:
         srv.close()
 
 
+@haproxy_differs   # 2.6 relays all three but keeps the client connection open past the test's 5 s
 def test_100_103_then_413_relayed(proxy):
     interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
     final = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbig!"
@@ -196,6 +199,7 @@ def test_100_103_then_413_relayed(proxy):
     assert b"HTTP/1.1 413 Payload Too Large\r\n" in data and data.endswith(b"\r\n\r\nbig!")
 
 
+@haproxy_differs   # 2.6 relays the 100 and 103 to the HTTP/1.0 client
 def test_1xx_not_sent_to_http10_client(proxy):
     interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
     lb, _ = proxy(Reply(interim + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", on_head=True))
@@ -211,12 +215,13 @@ def test_1xx_not_sent_to_http10_client(proxy):
 CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-@haproxy_differs   # 2.6 sends the 200 head, then closes
 @pytest.mark.parametrize("body", [
     pytest.param(b"ZZ\r\nhello\r\n0\r\n\r\n", id="bad_size"),
     pytest.param(b"5\r\nhelloXX0\r\n\r\n", id="bad_crlf_after_data"),
-    pytest.param(b"5\nhello\r\n0\r\n\r\n", id="bare_lf_size_line"),
-    pytest.param(b"5\r\nhello\r\n0\r\nX-T: a\x01\r\n\r\n", id="bad_trailer"),
+    pytest.param(b"5\nhello\r\n0\r\n\r\n", id="bare_lf_size_line",
+                 marks=haproxy_differs),   # 2.6 accepts a bare LF there
+    pytest.param(b"5\r\nhello\r\n0\r\nX-T: a\x01\r\n\r\n", id="bad_trailer",
+                 marks=haproxy_differs),   # 2.6 drops the bad field, relays a complete 200
 ])
 def test_broken_chunk_before_anything_sent_is_502(proxy, body):
     lb, be = proxy(Reply(CHUNKED_HEAD + body, close=True))
@@ -229,7 +234,8 @@ def test_broken_chunk_before_anything_sent_is_502(proxy, body):
 
 @pytest.mark.parametrize("bad", [
     pytest.param(b"0\r\n\rX", id="bad_final_crlf"),
-    pytest.param(b"0\r\nX-T: a\r\nbad\x01: b\r\n\r\n", id="bad_trailer_field"),
+    pytest.param(b"0\r\nX-T: a\r\nbad\x01: b\r\n\r\n", id="bad_trailer_field",
+                 marks=haproxy_differs),
     pytest.param(b"ZZ\r\n", id="bad_size"),
     pytest.param(b"3\r\nabcXX", id="bad_crlf_after_data"),
 ])
@@ -298,6 +304,7 @@ def test_forbidden_request_trailers_dropped(proxy):
 
 # ---- CONNECT (RFC 9110 §9.3.6) -------------------------------------------------------------------
 
+@haproxy_differs   # 2.6 relays the Transfer-Encoding of the 200
 def test_connect_200_is_a_plain_tunnel(proxy):
     lb, be = proxy(Reply(b"HTTP/1.1 200 Connection established\r\nContent-Length: 3\r\n"
                          b"Transfer-Encoding: chunked\r\nX-Kept: 1\r\n\r\n", tunnel=True))
