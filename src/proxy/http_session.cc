@@ -688,7 +688,6 @@ bool HttpSession::on_request_head() {
     case http::Framing::Chunked:
       req_body_ = Body::Chunked;
       req_chunk_.reset();
-      req_held_ = 0;
       break;
     default: req_body_ = Body::Done; break;
   }

@@ -186,6 +186,16 @@ def test_endless_100_continue_is_bounded(proxy_to):
         srv.close()
 
 
+@pytest.mark.parametrize("count,status", [(10, 200), pytest.param(11, 502, marks=haproxy_differs)])
+def test_interim_responses_bounded_by_count(proxy, count, status):
+    lb, _ = proxy(Reply(b"HTTP/1.1 100 Continue\r\n\r\n" * count + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                        on_head=True))
+    with HttpConn(lb.port) as c:
+        c.send(GET)
+        resp = c.read_response()
+    assert resp.status == status
+
+
 @haproxy_differs   # 2.6 relays all three but keeps the client connection open past the test's 5 s
 def test_100_103_then_413_relayed(proxy):
     interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
