@@ -19,12 +19,17 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view in) {
       if (chunk_size_ == 0) state_ = State::DataCr;
       continue;
     }
+    const State before = state_;
     if (const char* r = step_byte(in[i])) {
       state_ = State::Error;
       reason_ = r;
       return {i, false, true, r};
     }
     ++i;
+    // Framing bytes are held back until known not to start the tail (see held()): a size
+    // line is released with its data, the CRLF after data goes out at once.
+    if (state_ == State::Data) held_ = 0;
+    else if (before != State::DataCr && before != State::DataLf) ++held_;
   }
   if (state_ == State::Error) return {i, false, true, reason_};
   return {i, state_ == State::Done, false, ""};
@@ -160,6 +165,69 @@ const char* ChunkedDecoder::step_byte(char c) {
       break;
   }
   return "internal chunked state error";
+}
+
+namespace {
+
+// Lower-case names, grouped as in RFC 9110 §6.5.1 and the sections it points to.
+constexpr std::string_view kForbiddenTrailers[] = {
+    // message framing (§6.1, RFC 9112 §6-7) and connection control (§7.6.1)
+    "content-length", "transfer-encoding", "trailer", "te", "connection", "keep-alive",
+    "proxy-connection", "upgrade",
+    // routing (§7.2)
+    "host",
+    // request modifiers: controls (§10.1), conditionals (§13.1), range (§14.2)
+    "cache-control", "expect", "max-forwards", "pragma", "range", "if-match", "if-none-match",
+    "if-modified-since", "if-unmodified-since", "if-range",
+    // authentication (§11) and state management (RFC 6265)
+    "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate",
+    "authentication-info", "proxy-authentication-info", "cookie", "set-cookie",
+    // response control data (§15, §10.2) and content processing (§8.3-8.4, §14.4)
+    "age", "expires", "date", "location", "retry-after", "vary", "warning",
+    "content-encoding", "content-type", "content-range",
+};
+
+// Calls fn(line) for each line of a validated tail, with its CRLF.
+template <class Fn>
+void for_each_line(std::string_view tail, Fn fn) {
+  while (!tail.empty()) {
+    const size_t lf = tail.find('\n');
+    const size_t n = lf == std::string_view::npos ? tail.size() : lf + 1;
+    fn(tail.substr(0, n));
+    tail.remove_prefix(n);
+  }
+}
+
+bool forbidden_line(std::string_view line) {
+  const size_t colon = line.find(':');
+  return colon != std::string_view::npos && forbidden_trailer(line.substr(0, colon));
+}
+
+}  // namespace
+
+bool forbidden_trailer(std::string_view name) {
+  for (std::string_view f : kForbiddenTrailers)
+    if (iequals(name, f)) return true;
+  return false;
+}
+
+// The first line is the last-chunk (its extensions hold no ':' a field name could match:
+// they are skipped by position, not by content).
+bool has_forbidden_trailer(std::string_view tail) {
+  bool first = true, found = false;
+  for_each_line(tail, [&](std::string_view line) {
+    if (!first && forbidden_line(line)) found = true;
+    first = false;
+  });
+  return found;
+}
+
+void append_allowed_trailers(std::string_view tail, std::string& out) {
+  bool first = true;
+  for_each_line(tail, [&](std::string_view line) {
+    if (first || !forbidden_line(line)) out.append(line);
+    first = false;
+  });
 }
 
 }  // namespace sluice::http

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace sluice::http {
@@ -32,6 +33,12 @@ class ChunkedDecoder {
   Step feed(std::string_view in);
   uint64_t data_bytes() const { return data_bytes_; }
   bool done() const { return state_ == State::Done; }
+  // Bytes at the end of what was consumed so far that a relay must hold back: the current,
+  // unfinished chunk-size line (it may turn out to be the last-chunk), or the whole tail from
+  // the last-chunk line on (its trailers are filtered once complete). Everything before them
+  // may be forwarded: a relay that stops on an error then sends only complete chunks, and the
+  // receiver sees a truncated message, never a complete one.
+  size_t held() const { return held_; }
   void reset() { *this = ChunkedDecoder{}; }
 
  private:
@@ -50,8 +57,21 @@ class ChunkedDecoder {
   size_t size_digits_ = 0;
   size_t line_len_ = 0;       // bytes of the current chunk-size line
   size_t trailer_len_ = 0;
+  size_t held_ = 0;
   uint64_t data_bytes_ = 0;
   const char* reason_ = "";
 };
+
+// RFC 9110 §6.5.1: fields a sender must not put in trailers, or a recipient must not merge
+// into the head, because they frame, route, authenticate or control the message, or describe
+// its content: Content-Length, Host, Authorization, Set-Cookie, ... (the list is in
+// chunked.cc and docs/http.md). A proxy drops them instead of forwarding them.
+bool forbidden_trailer(std::string_view name);
+
+// `tail` is a complete, validated chunked tail (last-chunk line, trailer fields, final CRLF),
+// as delimited by ChunkedDecoder::held() once done(). True if it holds a forbidden field.
+bool has_forbidden_trailer(std::string_view tail);
+// Appends `tail` to `out` without its forbidden trailer fields.
+void append_allowed_trailers(std::string_view tail, std::string& out);
 
 }  // namespace sluice::http

@@ -67,4 +67,38 @@ int find_header(const std::vector<Header>& headers, std::string_view name, int f
   return -1;
 }
 
+namespace {
+
+// Calls fn(element) for each non-empty element of a comma list (RFC 9110 §5.6.1).
+template <class Fn>
+void for_each_element(std::string_view list, Fn fn) {
+  while (true) {
+    const size_t comma = list.find(',');
+    const std::string_view e = trim_ows(list.substr(0, comma));
+    if (!e.empty()) fn(e);
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool same_protocol(std::string_view a, std::string_view b) {
+  const size_t sa = a.find('/'), sb = b.find('/');
+  if (!iequals(trim_ows(a.substr(0, sa)), trim_ows(b.substr(0, sb)))) return false;
+  if (sa == std::string_view::npos || sb == std::string_view::npos) return true;
+  return iequals(trim_ows(a.substr(sa + 1)), trim_ows(b.substr(sb + 1)));
+}
+
+}  // namespace
+
+bool upgrade_offer_ok(std::string_view requested, std::string_view offered) {
+  bool any = false, all = true;
+  for_each_element(offered, [&](std::string_view o) {
+    any = true;
+    bool found = false;
+    for_each_element(requested, [&](std::string_view r) { found = found || same_protocol(r, o); });
+    all = all && found;
+  });
+  return any && all;
+}
+
 }  // namespace sluice::http

@@ -31,6 +31,12 @@ std::string_view to_string(Framing f);
 // Index of the first header at or after `from` whose name equals `name` case-insensitively, or -1.
 int find_header(const std::vector<Header>& headers, std::string_view name, int from = 0);
 
+// RFC 9110 §7.8: a server switches (101) only to protocols the client offered. `requested`
+// and `offered` are Upgrade field values (comma lists of protocol-name ["/" protocol-version],
+// case-insensitive). True if `offered` names at least one protocol and each one is requested;
+// a version on either side only has to match when both give one.
+bool upgrade_offer_ok(std::string_view requested, std::string_view offered);
+
 struct RequestHead {
   Method method = Method::Other;
   std::string_view method_name, target;  // target as received

@@ -494,15 +494,18 @@ const char* parse_status_line(std::string_view line, ResponseHead& out, bool len
 
 // RFC 9112 §6.3, in its order of precedence.
 ParseResult finish_response(ResponseHead& out, Method req, const FieldFacts& f) {
-  if (f.has_te) {
+  const uint16_t st = out.status;
+  // RFC 9110 §9.3.6: a 2xx to CONNECT starts a tunnel; a client MUST ignore its
+  // Content-Length and Transfer-Encoding, so they cannot make it an error either.
+  const bool connect_tunnel = req == Method::Connect && st >= 200 && st < 300;
+  if (f.has_te && !connect_tunnel) {
     if (out.version_minor == 0) return fail_with(502, "Transfer-Encoding in HTTP/1.0 response");
     if (f.has_cl) return fail_with(502, "both Content-Length and Transfer-Encoding");
   }
   out.keep_alive = keep_alive_for(out.version_minor, f);
   out.upgrade = f.conn_upgrade && f.has_upgrade;
-  out.content_length = f.has_te ? 0 : f.cl;
-  const uint16_t st = out.status;
-  if (req == Method::Connect && st >= 200 && st < 300) {
+  out.content_length = f.has_te || connect_tunnel ? 0 : f.cl;
+  if (connect_tunnel) {
     out.framing = Framing::Tunnel;
   } else if (st == 101) {
     out.framing = Framing::Tunnel;

@@ -46,7 +46,7 @@ ParseResult parse_request(std::string_view buf, HeadScan& scan, RequestHead& out
                           const ParseOptions& opt);
 
 // Same for a response to a request made with `request_method`, which decides framing:
-// HEAD -> None; 2xx to CONNECT -> Tunnel; 1xx/204/304 -> None; 101 -> Tunnel;
+// HEAD -> None; 2xx to CONNECT -> Tunnel (its CL/TE ignored); 1xx/204/304 -> None; 101 -> Tunnel;
 // no CL/TE -> UntilClose. Every error has error_status 502.
 ParseResult parse_response(std::string_view buf, HeadScan& scan, Method request_method,
                            ResponseHead& out, const ParseOptions& opt);

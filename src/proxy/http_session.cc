@@ -94,6 +94,33 @@ bool cidr_match(const sockaddr_storage& a, const config::Cidr& c) {
   return false;
 }
 
+// Validates the chunked bytes of `buf` after the `fwd` forwardable and `held` held ones, then
+// makes forwardable all but what the decoder holds back (see ChunkedDecoder::held()).
+http::ChunkedDecoder::Step feed_chunked(http::ChunkedDecoder& dec, std::string_view buf, size_t& fwd,
+                                        size_t& held) {
+  auto s = dec.feed(buf.substr(fwd + held));
+  fwd += held + s.consumed - dec.held();
+  held = dec.held();
+  return s;
+}
+
+// Once the decoder is done: sends the held tail (last-chunk, trailers, final CRLF) on, without
+// the trailer fields RFC 9110 §6.5.1 forbids. Usually there are none and the bytes go out
+// in place; else the filtered copy goes to `out`, which is sent before `buf`'s bytes, so only
+// once the body before the tail is out. False while waiting for that.
+bool finish_chunked(core::Buffer& buf, size_t& fwd, size_t& held, std::string& out) {
+  const std::string_view tail(buf.data() + fwd, held);
+  if (!http::has_forbidden_trailer(tail)) {
+    fwd += held;
+  } else {
+    if (fwd > 0) return false;
+    http::append_allowed_trailers(tail, out);
+    buf.consume(held);
+  }
+  held = 0;
+  return true;
+}
+
 }  // namespace
 
 std::string_view to_string(TxState s) {
@@ -244,11 +271,15 @@ bool HttpSession::step() {
       progress |= read_server();
       if (st_ != TxState::Exchange) break;
       if (!rsp_head_done_) {
-        if (!sin_.empty()) {
+        // Every complete head in sin_ (interim ones, then the final one) before looking at a
+        // close: a server may send 100 + 103 + a final answer and close at once.
+        while (!rsp_head_done_ && st_ == TxState::Exchange && !sin_.empty()) {
           auto r = http::parse_response(sin_.view(), rsp_scan_, req_.method, rsp_, rsp_opts_);
           if (r.status == http::ParseStatus::Done) {
             progress |= on_response_head();
-          } else if (r.status == http::ParseStatus::Error) {
+            continue;
+          }
+          if (r.status == http::ParseStatus::Error) {
             core::debug("session {}: bad response: {}", id_, r.reason);
             if (server_) {
               server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
@@ -256,16 +287,19 @@ bool HttpSession::step() {
             }
             if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
             close_server(false);
-            reply_error(502, r.reason);
+            reply_502_after_interim(r.reason);
             log_tx('S', 'H');
             return true;
-          } else if (sin_.full()) {
+          }
+          if (sin_.full()) {
             close_server(false);
-            reply_error(502, "response headers too large");
+            reply_502_after_interim("response headers too large");
             log_tx('P', 'H');
             return true;
           }
+          break;
         }
+        if (st_ != TxState::Exchange) break;   // 502 (a bad 1xx or 101), or a tunnel
         if (!rsp_head_done_ && sc_ != nullptr && sc_->eof) {
           // Server closed without (a complete) response.
           bool retryable = conn_reused_ && sin_.empty() && req_body_ == Body::Done &&
@@ -273,7 +307,7 @@ bool HttpSession::step() {
           (void)retryable;
           if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
           close_server(false);
-          reply_error(502, "server closed the connection before responding");
+          reply_502_after_interim("server closed the connection before responding");
           log_tx('S', 'H');
           return true;
         }
@@ -673,16 +707,17 @@ bool HttpSession::on_request_head() {
   // Validate the part of a chunked body that came with the head before choosing a server: a
   // malformed body (a smuggling attempt usually arrives in one packet) is then refused with no
   // byte reaching any server. The decoder carries on from here in forward_request_body().
+  req_held_ = 0;
   if (req_body_ == Body::Chunked && !cin_.empty()) {
-    auto s = req_chunk_.feed(cin_.view());
-    req_fwd_ = s.consumed;
+    req_fwd_ = 0;
+    auto s = feed_chunked(req_chunk_, cin_.view(), req_fwd_, req_held_);
     if (s.error) {
       fe_.counters.req_errors.fetch_add(1, std::memory_order_relaxed);
       reply_error(400, s.reason);
       log_tx('P', 'R');
       return true;
     }
-    if (s.done) req_body_ = Body::Done;
+    if (s.done && finish_chunked(cin_, req_fwd_, req_held_, req_out_)) req_body_ = Body::Done;
   }
   be_->counters.sessions_total.fetch_add(1, std::memory_order_relaxed);
   return start_connect();
@@ -743,6 +778,7 @@ void HttpSession::build_request_head() {
   const auto& ck = bcfg.cookie;
   req_out_.clear();
   req_out_off_ = 0;
+  req_upgrade_.clear();
   req_out_.append(req_.method_name);
   req_out_.push_back(' ');
   req_out_.append(req_.target);
@@ -760,7 +796,10 @@ void HttpSession::build_request_head() {
   bool cl_sent = false;
   for (const auto& h : req_.headers) {
     if (hop_by_hop(h.name)) {
-      if (req_.upgrade && ieq(h.name, "upgrade")) append_header(req_out_, h.name, h.value);
+      if (req_.upgrade && ieq(h.name, "upgrade")) {
+        append_header(req_out_, h.name, h.value);
+        req_upgrade_.append(h.value).push_back(',');   // what a 101 may switch to
+      }
       continue;
     }
     if (h.name.size() == 14 && ieq(h.name, "content-length")) {
@@ -1010,14 +1049,58 @@ void HttpSession::on_connect_error(int err, bool timeout) {
 
 // ---- response -----------------------------------------------------------------------
 
+// Interim response (100 Continue, 103 Early Hints): relayed as is to an HTTP/1.1 client, as
+// haproxy does, and never to an HTTP/1.0 one (RFC 9110 §15.2); the final one follows. Bounded
+// in count and bytes, so that an endless stream cannot hold the exchange or grow rsp_out_.
+bool HttpSession::on_interim_response() {
+  ++interim_count_;
+  interim_bytes_ += rsp_.head_len;
+  if (interim_count_ > kMaxInterim || interim_bytes_ > sin_.capacity()) {
+    if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    close_server(false);
+    reply_502_after_interim("too many interim responses");
+    log_tx('S', 'H');
+    return true;
+  }
+  if (req_.version_minor >= 1) rsp_out_.append(sin_.data(), rsp_.head_len);
+  sin_.consume(rsp_.head_len);
+  rsp_scan_ = {};
+  return true;
+}
+
+// RFC 9110 §7.8: a 101 answers only a request that asked for an upgrade (Connection: upgrade
+// and Upgrade, in HTTP/1.1), and switches only to a protocol the client named. Anything else
+// would turn the connection into a tunnel that no later rule or parser looks at.
+bool HttpSession::upgrade_accepted() const {
+  if (!req_.upgrade || req_.version_minor == 0) return false;
+  std::string offered;
+  for (const auto& h : rsp_.headers)
+    if (ieq(h.name, "upgrade")) offered.append(h.value).push_back(',');
+  return http::upgrade_offer_ok(req_upgrade_, offered);
+}
+
+// A 502 instead of the final response, after the interim responses already queued (a partly
+// written one must be completed, or the client would misread the 502).
+void HttpSession::reply_502_after_interim(const char* reason) {
+  size_t pending = rsp_out_.size() - rsp_out_off_;
+  if (rsp_head_done_) pending = bytes_out_ < rsp_final_at_ ? rsp_final_at_ - bytes_out_ : 0;
+  std::string interim = rsp_out_.substr(rsp_out_off_, pending);
+  reply_error(502, reason);
+  rsp_out_.insert(0, interim);
+}
+
 bool HttpSession::on_response_head() {
   rsp_started_ = true;
   uint16_t st = rsp_.status;
-  if (st >= 100 && st < 200 && st != 101) {
-    // Interim response (100 Continue, 103): forwarded as is; the final one follows.
-    rsp_out_.append(sin_.data(), rsp_.head_len);
-    sin_.consume(rsp_.head_len);
-    rsp_scan_ = {};
+  if (st >= 100 && st < 200 && st != 101) return on_interim_response();
+  if (st == 101 && !upgrade_accepted()) {
+    core::debug("session {}: 101 to a request that did not ask for this upgrade", id_);
+    if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+    close_server(false);
+    reply_502_after_interim("unsolicited 101 Switching Protocols");
+    log_tx('S', 'H');
     return true;
   }
   rsp_head_done_ = true;
@@ -1044,6 +1127,7 @@ bool HttpSession::on_response_head() {
     case http::Framing::Chunked:
       rsp_body_ = Body::Chunked;
       rsp_chunk_.reset();
+      rsp_held_ = 0;
       break;
     case http::Framing::UntilClose: rsp_body_ = Body::UntilClose; break;
     case http::Framing::Tunnel:
@@ -1060,6 +1144,10 @@ void HttpSession::build_response_head() {
   const auto& bcfg = be_->config();
   const auto& ck = bcfg.cookie;
   bool tunnel = rsp_.framing == http::Framing::Tunnel;
+  // RFC 9110 §9.3.6: a 2xx to CONNECT is a tunnel, not an upgrade: no Connection: upgrade,
+  // and the Content-Length / Transfer-Encoding a server must not send are not relayed.
+  bool connect_tunnel = tunnel && req_.method == http::Method::Connect;
+  rsp_final_at_ = bytes_out_ + (rsp_out_.size() - rsp_out_off_);
   // Keep the client alive only if the response is delimited.
   if (rsp_.framing == http::Framing::UntilClose) client_keepalive_ = false;
   if (!rsp_.keep_alive || rsp_.framing == http::Framing::UntilClose) server_keepalive_ = false;
@@ -1081,10 +1169,11 @@ void HttpSession::build_response_head() {
   bool cl_sent = false;
   for (const auto& h : rsp_.headers) {
     if (hop_by_hop(h.name)) {
-      if (tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
+      if (tunnel && !connect_tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
       continue;
     }
-    if (dechunk_ && ieq(h.name, "transfer-encoding")) continue;
+    if ((dechunk_ || connect_tunnel) && ieq(h.name, "transfer-encoding")) continue;
+    if (connect_tunnel && ieq(h.name, "content-length")) continue;
     if (h.name.size() == 14 && ieq(h.name, "content-length")) {
       // One plain value, as for requests (build_request_head).
       if (!cl_sent) append_header(rsp_out_, h.name, fmt::format_int(rsp_.content_length).c_str());
@@ -1136,7 +1225,9 @@ void HttpSession::build_response_head() {
     ck_rsp_ = 'I';
     if (ck->nocache && !has_cache_control) rsp_out_.append("Cache-Control: private\r\n");
   }
-  if (tunnel) {
+  if (connect_tunnel) {
+    // nothing: the tunnel ends with the connection
+  } else if (tunnel) {
     rsp_out_.append("Connection: upgrade\r\n");
   } else if (!client_keepalive_) {
     rsp_out_.append("Connection: close\r\n");
@@ -1148,7 +1239,19 @@ void HttpSession::build_response_head() {
 
 bool HttpSession::forward_request_body() {
   if (req_body_ == Body::Done || st_ != TxState::Exchange) return false;
-  size_t avail = cin_.size() - req_fwd_;
+  if (req_body_ == Body::Chunked && req_chunk_.done()) {
+    if (!finish_chunked(cin_, req_fwd_, req_held_, req_out_)) return false;
+    req_body_ = Body::Done;
+    return true;
+  }
+  size_t avail = cin_.size() - req_fwd_ - req_held_;
+  if (avail == 0 && req_body_ == Body::Chunked && req_fwd_ == 0 && cin_.full()) {
+    // Only held bytes fill the buffer: a chunk line or trailers larger than it.
+    close_server(false);
+    reply_error(400, "chunk size line or trailers larger than the buffer");
+    log_tx('P', 'D');
+    return true;
+  }
   if (avail == 0) {
     if (c_eof_ || c_err_) {
       // Client went away in the middle of its request body.
@@ -1165,21 +1268,25 @@ bool HttpSession::forward_request_body() {
     if (req_left_ == 0) req_body_ = Body::Done;
     return n > 0;
   }
-  auto s = req_chunk_.feed(std::string_view(cin_.data() + req_fwd_, avail));
-  req_fwd_ += s.consumed;
+  auto s = feed_chunked(req_chunk_, cin_.view(), req_fwd_, req_held_);
   if (s.error) {
     close_server(false);
     reply_error(400, s.reason);
     log_tx('P', 'D');
     return true;
   }
-  if (s.done) req_body_ = Body::Done;
+  if (s.done && finish_chunked(cin_, req_fwd_, req_held_, req_out_)) req_body_ = Body::Done;
   return s.consumed > 0;
 }
 
 bool HttpSession::forward_response_body() {
   if (rsp_body_ == Body::Done) return false;
-  size_t avail = sin_.size() - rsp_fwd_;
+  if (rsp_body_ == Body::Chunked && !dechunk_ && rsp_chunk_.done()) {
+    if (!finish_chunked(sin_, rsp_fwd_, rsp_held_, rsp_out_)) return false;
+    rsp_body_ = Body::Done;
+    return true;
+  }
+  size_t avail = sin_.size() - rsp_fwd_ - rsp_held_;
   bool s_eof = sc_ == nullptr || sc_->eof;
   if (rsp_body_ == Body::UntilClose) {
     rsp_fwd_ += avail;
@@ -1211,29 +1318,43 @@ bool HttpSession::forward_response_body() {
     return n > 0;
   }
   if (dechunk_ && rsp_out_.size() - rsp_out_off_ >= sin_.capacity()) return false;   // back-pressure
-  auto s = rsp_chunk_.feed(std::string_view(sin_.data() + rsp_fwd_, avail));
+  http::ChunkedDecoder::Step s;
   if (dechunk_) {
     // HTTP/1.0 client: only the payload goes out (RFC 9112 section 6.1: no chunked
     // encoding to a 1.0 recipient); the end of the body is the close of the connection.
+    s = rsp_chunk_.feed(std::string_view(sin_.data() + rsp_fwd_, avail));
     unchunk(std::string_view(sin_.data() + rsp_fwd_, s.consumed));
     sin_.consume(s.consumed);
   } else {
-    rsp_fwd_ += s.consumed;
+    s = feed_chunked(rsp_chunk_, sin_.view(), rsp_fwd_, rsp_held_);
+    if (!s.error && !s.done && rsp_fwd_ == 0 && sin_.size() == sin_.capacity())
+      s = {0, false, true, "chunk size line or trailers larger than the buffer"};
   }
   if (s.error) {
-    // The head is already on its way: the client only sees the connection close (never the
-    // malformed bytes; the valid chunks still buffered are dropped with them).
-    core::debug("session {}: bad chunked response body: {}", id_, s.reason);
-    if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
-    be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
-    client_keepalive_ = false;
-    close_server(false);
-    rsp_body_ = Body::Done;
-    req_body_ = Body::Done;
+    bad_response_body(s.reason);
     return true;
   }
-  if (s.done) rsp_body_ = Body::Done;
+  if (s.done && (dechunk_ || finish_chunked(sin_, rsp_fwd_, rsp_held_, rsp_out_))) rsp_body_ = Body::Done;
   return s.consumed > 0;
+}
+
+// A malformed chunked response body. While no byte of the final response has reached the
+// client, it gets a 502 instead. Else it gets the complete chunks before the error and then
+// the close: a truncated message, never the malformed bytes nor a last-chunk.
+void HttpSession::bad_response_body(const char* reason) {
+  core::debug("session {}: bad chunked response body: {}", id_, reason);
+  if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+  be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
+  rsp_held_ = 0;
+  if (bytes_out_ <= rsp_final_at_) {
+    reply_502_after_interim(reason);
+    log_tx('S', 'D');
+    return;
+  }
+  client_keepalive_ = false;
+  close_server(false);
+  rsp_body_ = Body::Done;
+  req_body_ = Body::Done;
 }
 
 // Appends the payload of validated chunked bytes to rsp_out_ (framing, extensions and
@@ -1299,6 +1420,8 @@ bool HttpSession::end_transaction() {
   req_scan_ = {};
   req_body_ = rsp_body_ = Body::None;
   rsp_head_done_ = false;
+  interim_count_ = 0;
+  interim_bytes_ = 0;
   status_ = 0;
   tx_start_ms_ = w_.loop().now();
   set_state(TxState::WaitRequest);

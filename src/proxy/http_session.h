@@ -69,6 +69,10 @@ class HttpSession final : public Session, public core::IoHandler {
   bool forward_response_body();
   bool end_transaction();
   void unchunk(std::string_view validated);
+  bool on_interim_response();
+  bool upgrade_accepted() const;
+  void bad_response_body(const char* reason);
+  void reply_502_after_interim(const char* reason);
   void reply_error(uint16_t status, const char* reason);
   void reply_raw(std::string_view bytes);
   void update_timer();
@@ -104,6 +108,15 @@ class HttpSession final : public Session, public core::IoHandler {
   Body req_body_ = Body::None, rsp_body_ = Body::None;
   uint64_t req_left_ = 0, rsp_left_ = 0;
   size_t req_fwd_ = 0, rsp_fwd_ = 0;        // validated body bytes at the front of cin_/sin_
+  size_t req_held_ = 0, rsp_held_ = 0;      // validated chunked bytes after them, held back
+                                            // (ChunkedDecoder::held())
+  // Interim (1xx) responses of the current exchange. A server may send several (100, 103),
+  // never an endless stream: past these bounds the exchange fails with a 502.
+  static constexpr uint32_t kMaxInterim = 10;   // count; bytes: at most tune.bufsize
+  uint32_t interim_count_ = 0;
+  size_t interim_bytes_ = 0;
+  uint64_t rsp_final_at_ = 0;               // bytes_out_ once all before the final head is sent
+  std::string req_upgrade_;                 // the Upgrade protocols the client asked for
   TxState st_ = TxState::WaitRequest;
   bool c_readable_ = true, c_writable_ = true, c_eof_ = false, c_err_ = false;
   bool c_hup_ = false;                      // the client's FIN/RST was signalled (EPOLLRDHUP)

@@ -372,14 +372,16 @@ def test_response_cl_merged_and_name_case_kept(proxy):
 # ---- bodies that end badly ----------------------------------------------------------------------
 
 def test_bad_chunk_in_response_closes_client(proxy):
+    # The whole response comes in one packet: nothing was sent to the client yet, so it gets a
+    # 502 (a bad chunk after the first bytes closes instead: test_protocol_hardening.py).
     lb, _ = proxy(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\nevil\r\n0\r\n\r\n")
     with HttpConn(lb.port) as c:
         c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         data = b""
         while (chunk := c.sock.recv(65536)):
             data += chunk
-    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
-    assert b"ZZ" not in data and b"evil" not in data  # valid chunks may or may not precede the close
+    assert data.startswith(b"HTTP/1.1 502 " if not against_haproxy() else b"HTTP/1.1 ")
+    assert b"ZZ" not in data and b"evil" not in data
     wait_stats_socket(lb)
     assert int(stat_row(lb, "be", "s1")["eresp"]) == 1
 

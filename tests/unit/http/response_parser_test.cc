@@ -49,6 +49,13 @@ const ResponseCase kCases[] = {
     {"SwitchingProtocols", "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
      0, Method::Get, Framing::Tunnel, [](const ResponseHead& r) { EXPECT_TRUE(r.upgrade); }},
     {"ConnectEstablished", "HTTP/1.1 200 Connection established\r\n\r\n", 0, Method::Connect, Framing::Tunnel},
+    // RFC 9110 §9.3.6: CL and TE of a 2xx to CONNECT are ignored, whatever they say.
+    {"ConnectTunnelIgnoresClAndTe", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+     0, Method::Connect, Framing::Tunnel, [](const ResponseHead& r) { EXPECT_EQ(r.content_length, 0u); }},
+    {"ConnectTunnelIgnoresTeInHttp10", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
+     Method::Connect, Framing::Tunnel},
+    {"ConnectTunnelIgnoresCl", "HTTP/1.1 204 OK\r\nContent-Length: 9\r\n\r\n", 0, Method::Connect,
+     Framing::Tunnel, [](const ResponseHead& r) { EXPECT_EQ(r.content_length, 0u); }},
     {"ConnectRefused", "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0, Method::Connect,
      Framing::ContentLength},
     {"EmptyReasonWithSpace", "HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n", 0, Method::Get,
@@ -66,6 +73,8 @@ const ResponseCase kCases[] = {
     {"AcceptInvalidBareLf", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", 0, Method::Get,
      Framing::ContentLength, nullptr, true},
     // --- invalid ---------------------------------------------------------------------------
+    {"ConnectRefusedClAndTe", "HTTP/1.1 407 Auth\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+     502, Method::Connect},
     {"ClAndTe", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 502},
     {"ConflictingCl", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n", 502},
     {"BadCl", "HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\n\r\n", 502},
