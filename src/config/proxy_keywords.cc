@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "config/acl_spec.h"
 #include "config/parse_internal.h"
 
 namespace sluice::config::detail {
@@ -853,6 +854,7 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
     return fail(fmt::format("unknown '{}' action '{}'{}", w[0], a, hint));
   }
   rule.args.assign(args.begin(), args.end());
+  if (auto r = check_rule_values(rule); !r) return r;   // %[...] values, del-header -m
   p.http_rules.push_back(std::move(rule));
   return {};
 }

@@ -22,7 +22,13 @@ Result<std::vector<HttpRequestRule>> compile_request_rules(const config::ProxyCo
   std::vector<HttpRequestRule> out;
   for (const auto& hr : p.http_rules) {
     if (hr.response) continue;
-    HttpRequestRule r{hr, std::nullopt};
+    HttpRequestRule r{hr, std::nullopt, {}};
+    using A = config::HttpRule::Action;
+    if ((hr.action == A::SetHeader || hr.action == A::AddHeader) && hr.args.size() >= 2) {
+      auto v = config::parse_sample_format(hr.args[1]);
+      if (!v) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, v.error().message));
+      r.value = std::move(*v);
+    }
     if (hr.cond) {
       auto c = Condition::compile(*hr.cond, p.acls);
       if (!c) return fail(fmt::format("{}:{}: {}", hr.loc.file, hr.loc.line, c.error().message));
