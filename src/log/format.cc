@@ -186,27 +186,28 @@ std::string captures(const std::vector<std::string>& v, uint32_t count, bool clf
   return clf ? out : "{" + out + "}";
 }
 
-// A %[...] expression of a log-format. The record keeps the request line and the addresses,
-// not the headers, so header and cookie fetches are refused rather than logged as "-".
+// A %[...] expression of a log-format. HAProxy 2.6 refuses, in a log-format, every fetch that
+// needs the request headers (path, url, query, req.ver, hdr...): "may not be reliably used
+// here". sluice refuses the same ones, so what it accepts is what HAProxy logs.
 sluice::expected<config::FetchSpec, std::string> compile_sample(std::string_view expr) {
   auto f = config::parse_sample_expr(expr);
   if (!f) return sluice::unexpected(fmt::format("log-format: '%[{}]': {}", expr, f.error().message));
   using K = config::FetchKind;
   switch (f->kind) {
-    case K::Path: case K::Url: case K::Query: case K::Method: case K::Version: case K::Src: case K::SrcPort:
-    case K::Dst: case K::DstPort: case K::True: case K::False:
+    case K::Method: case K::Src: case K::SrcPort: case K::Dst: case K::DstPort: case K::True: case K::False:
       return std::move(*f);
-    case K::Hdr: case K::FHdr: case K::HdrCnt: case K::FHdrCnt: case K::Cookie: break;
+    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
+    case K::FHdrCnt: case K::Cookie:
+      break;
   }
-  return sluice::unexpected(fmt::format("log-format: '%[{}]' (a header or cookie fetch) is not supported by sluice "
-                                        "yet in a log-format; use 'capture request header'", expr));
+  return sluice::unexpected(fmt::format("log-format: '%[{}]' needs the HTTP request headers, which a log-format "
+                                        "cannot use (as in HAProxy); use %HP, %HU, %HQ, %HV or "
+                                        "'capture request header'", expr));
 }
 
 void render_sample(Writer& w, const Node& n, const TxRecord& r) {
   using K = config::FetchKind;
   const config::FetchSpec& f = *n.sample;
-  std::string_view uri = req_part(r, 1);
-  std::string_view v;
   switch (f.kind) {
     case K::Src: case K::Dst: {
       const sockaddr_storage& a = f.kind == K::Src ? r.client : r.local;
@@ -221,28 +222,13 @@ void render_sample(Writer& w, const Node& n, const TxRecord& r) {
       return;
     }
     case K::True: case K::False: w.num(n, f.kind == K::True ? 1 : 0); return;
-    case K::Method: v = req_part(r, 0); break;
-    case K::Url: v = uri; break;
-    case K::Path:
-      if (auto p = uri.find("://"); p != std::string_view::npos) {   // absolute-form: the path part
-        uri.remove_prefix(p + 3);
-        uri = uri.substr(std::min(uri.find('/'), uri.size()));
-      }
-      v = uri.substr(0, uri.find('?'));
-      break;
-    case K::Query: {
-      auto q = uri.find('?');
-      v = q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
-      break;
-    }
-    case K::Version: {
-      std::string_view ver = req_part(r, 2);
-      v = ver.starts_with("HTTP/") ? ver.substr(5) : std::string_view();
-      break;
-    }
-    case K::Hdr: case K::FHdr: case K::HdrCnt: case K::FHdrCnt: case K::Cookie: break;   // refused at compile
+    case K::Method: break;
+    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
+    case K::FHdrCnt: case K::Cookie:
+      w.str(n, "");   // refused by compile_sample
+      return;
   }
-  std::string conv(v);
+  std::string conv(req_part(r, 0));
   for (auto c : f.converters)
     for (char& ch : conv)
       ch = static_cast<char>(c == config::Converter::Lower ? std::tolower(static_cast<unsigned char>(ch))

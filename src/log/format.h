@@ -44,8 +44,8 @@ struct RenderEnv {
 class LogFormat {
  public:
   // Unknown variables are errors. Sample expressions (%[...]) are compiled here: the fetches
-  // a finished exchange's record can answer (src, src_port, dst, dst_port, method, path, url,
-  // query, req.ver, with lower/upper) are printed; any other is an error naming it.
+  // HAProxy allows in a log-format and sluice has (src, src_port, dst, dst_port, method,
+  // always_true/false, with lower/upper) are printed; any other is an error naming it.
   static sluice::expected<LogFormat, std::string> compile(std::string_view text);
   std::string render(const TxRecord& r, const RenderEnv& env) const;
   const std::vector<std::string>& warnings() const { return warnings_; }

@@ -61,7 +61,8 @@ bool named_in_connection(const std::vector<http::Header>& hs, std::string_view n
 // compares names case-insensitively, as HAProxy 2.6 does (-m reg is refused by the parser).
 bool header_name_matches(const config::HttpRule& e, std::string_view name) {
   std::string_view pat = e.args[0];
-  std::string_view how = e.action == config::HttpRule::Action::DelHeader && e.args.size() == 3 ? e.args[2] : "str";
+  std::string_view how = "str";
+  if (e.action == config::HttpRule::Action::DelHeader && e.args.size() == 3) how = e.args[2];
   auto at = [&](size_t off) { return ieq(name.substr(off, pat.size()), pat); };
   if (how == "str") return ieq(name, pat);
   if (pat.size() > name.size()) return false;
