@@ -63,14 +63,13 @@ std::string_view path_of(std::string_view p) { return p.substr(0, p.find('?')); 
 
 }  // namespace
 
-std::vector<std::string_view> header_values(const http::RequestHead& r, std::string_view name, bool split) {
-  std::vector<std::string_view> out;
+void append_header_values(const http::RequestHead& r, std::string_view name, bool split,
+                          std::vector<std::string_view>& out) {
   for (int i = r.find(name); i >= 0; i = r.find(name, i + 1)) {
     std::string_view v = r.headers[static_cast<size_t>(i)].value;
     if (split) split_values(v, out);
     else out.push_back(v);
   }
-  return out;
 }
 
 int64_t leading_int(std::string_view s) {
@@ -124,12 +123,13 @@ bool raw_values(const config::FetchSpec& f, const AclContext& c, bool every, std
     case FetchKind::Version: strs.push_back(r.version_minor == 0 ? "1.0" : "1.1"); break;
     case FetchKind::Hdr:
     case FetchKind::FHdr:
-      strs = header_values(r, f.name, f.kind == FetchKind::Hdr);
+      append_header_values(r, f.name, f.kind == FetchKind::Hdr, strs);
       select(strs, f.occ, every);
       break;
     case FetchKind::HdrCnt:
     case FetchKind::FHdrCnt:
-      s.num = static_cast<int64_t>(header_values(r, f.name, f.kind == FetchKind::HdrCnt).size());
+      append_header_values(r, f.name, f.kind == FetchKind::HdrCnt, strs);
+      s.num = static_cast<int64_t>(strs.size());
       return true;
     case FetchKind::Cookie:
       for (int i = r.find("cookie"); i >= 0; i = r.find("cookie", i + 1)) {

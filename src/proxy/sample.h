@@ -33,7 +33,8 @@ struct Sample {
 
 // The raw string values of a header or cookie fetch, in message order: hdr() splits values on
 // commas outside quotes and trims spaces and tabs (HAProxy's hdr); fhdr() keeps lines whole.
-std::vector<std::string_view> header_values(const http::RequestHead& r, std::string_view name, bool split);
+void append_header_values(const http::RequestHead& r, std::string_view name, bool split,
+                          std::vector<std::string_view>& out);
 
 // Calls fn(const Sample&) for each value of `f` until fn returns true; returns whether it did.
 // every: all occurrences (an ACL with occ 0); otherwise only the selected one (occ, or the
@@ -56,9 +57,28 @@ bool raw_values(const config::FetchSpec& f, const AclContext& c, bool every, std
 bool finish(const config::FetchSpec& f, std::string_view raw, Sample& out);
 }  // namespace detail
 
+// The per-thread list of raw values, lent out for one call so that evaluating an ACL does not
+// allocate once warm (a nested call, if ever, just gets a fresh vector).
+class ScratchValues {
+ public:
+  ScratchValues() : v_(std::move(pool())) { v_.clear(); }
+  ~ScratchValues() { pool() = std::move(v_); }
+  ScratchValues(const ScratchValues&) = delete;
+  ScratchValues& operator=(const ScratchValues&) = delete;
+  std::vector<std::string_view>& get() { return v_; }
+
+ private:
+  static std::vector<std::string_view>& pool() {
+    static thread_local std::vector<std::string_view> p;
+    return p;
+  }
+  std::vector<std::string_view> v_;
+};
+
 template <class Fn>
 bool for_each_sample(const config::FetchSpec& f, const AclContext& c, bool every, Fn&& fn) {
-  std::vector<std::string_view> strs;
+  ScratchValues scratch;
+  std::vector<std::string_view>& strs = scratch.get();
   Sample s;
   if (!detail::raw_values(f, c, every, strs, s)) return false;
   if (s.type != config::SampleType::Str) return fn(static_cast<const Sample&>(s));
