@@ -201,6 +201,10 @@ Result<BindAddr> parse_bind_address_impl(std::string_view text, bool for_bind, b
   }
   a.host = std::string(host);
   if (a.host == "*") a.host.clear();
+  // getaddrinfo() would read "10.1" or "127.1" as inet_aton() does (10.0.0.1, 127.0.0.1):
+  // digits and dots that are not a dotted quad are a typo, not a host name.
+  if (!a.host.empty() && a.host.find_first_not_of("0123456789.") == std::string::npos && !is_literal_ip(a.host))
+    return fail(fmt::format("'{}' is not a valid IPv4 address in '{}'", a.host, text));
   if (!port.empty()) {
     if (!for_bind && (port[0] == '+' || port[0] == '-')) {
       auto d = parse_uint(port.substr(1), 65535);
