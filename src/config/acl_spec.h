@@ -3,8 +3,9 @@
 // This file holds THE list of the fetches, converters and match methods sluice implements.
 // The configuration parser accepts exactly these (anything else is "not supported by sluice
 // yet" with file:line, at -c as at startup), and proxy/acl.cc and proxy/sample.cc evaluate
-// every kind listed here (their switches have no default, so -Werror=switch keeps the two
-// sides in step). A fetch that parses but never matches would let a `deny` be bypassed.
+// every kind listed here (the FetchKind switches in proxy/sample.cc name every kind, so
+// -Wswitch flags a new one left unhandled). A fetch that parses but never matches would let
+// a `deny` be bypassed.
 //
 // TODO(rules): replaced by the typed src/rules/ engine (design note, step 2).
 #pragma once

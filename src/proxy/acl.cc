@@ -95,7 +95,7 @@ class CompiledAcl {
         if (match == Match::Found) return true;
         if (match == Match::Bool) return s.num != 0;
         return in_ranges(s.num);
-      case SampleType::Ip: return match == Match::Found || in_networks(s.ip);
+      case SampleType::Ip: return match == Match::Found || in_networks(*s.ip);
     }
     return false;
   }

@@ -96,7 +96,7 @@ bool raw_values(const config::FetchSpec& f, const AclContext& c, bool every, std
     case FetchKind::Dst: {
       const sockaddr_storage* a = f.kind == FetchKind::Src ? c.src : c.dst;
       if (!inet(a)) return false;
-      s.ip = *a;
+      s.ip = a;
       return true;
     }
     case FetchKind::SrcPort:
@@ -158,7 +158,8 @@ bool finish(const config::FetchSpec& f, std::string_view raw, Sample& s) {
       auto ip = net::parse_ip(raw);
       if (!ip) return false;
       s.type = SampleType::Ip;
-      s.ip = *ip;
+      s.parsed = *ip;
+      s.ip = &s.parsed;
       return true;
     }
     case SampleType::Str: case SampleType::Bool: break;
@@ -194,7 +195,7 @@ std::string render_format(const std::vector<config::FormatPart>& parts, const Ac
       switch (s.type) {
         case SampleType::Str: out += s.str; break;
         case SampleType::Int: case SampleType::Bool: out += std::to_string(s.num); break;
-        case SampleType::Ip: out += net::to_string(s.ip, false); break;
+        case SampleType::Ip: out += net::to_string(*s.ip, false); break;
       }
       return true;
     });
