@@ -5,55 +5,17 @@
 #include <array>
 #include <fstream>
 
+#include "config/acl_spec.h"
 #include "config/parse_internal.h"
 
 namespace sluice::config::detail {
 namespace {
-
-constexpr std::string_view kFetches[] = {
-    "path", "path_beg", "path_dir", "path_dom", "path_end", "path_len", "path_reg", "path_sub",
-    "path_found", "pathq", "url", "url_beg", "url_dir", "url_dom", "url_end", "url_len",
-    "url_reg", "url_sub", "url_param", "urlp", "urlp_val", "url_ip", "url_port", "url32",
-    "base", "base_beg", "base_dir", "base_dom", "base_end", "base_len", "base_reg", "base_sub",
-    "base32", "query", "hdr", "hdr_beg", "hdr_cnt", "hdr_dir", "hdr_dom", "hdr_end", "hdr_ip",
-    "hdr_len", "hdr_reg", "hdr_sub", "hdr_val", "hdr_found", "cook", "cook_beg", "cook_cnt",
-    "cook_dom", "cook_end", "cook_len", "cook_reg", "cook_sub", "cook_val", "shdr", "scook",
-    "status", "method", "src", "src_port", "dst", "dst_port", "dst_conn", "so_id", "fe_id",
-    "be_id", "srv_id", "fe_name", "be_name", "nbsrv", "srv_is_up", "connslots", "queue",
-    "avg_queue", "be_conn", "fe_conn", "http_auth", "http_auth_group", "http_first_req",
-    "always_true", "always_false", "env", "int", "str", "bool", "ipv4", "ipv6", "var", "bin",
-    "meth", "wait_end", "rand", "date", "hostname", "nbproc", "proc", "thread", "stopping",
-    "req_len", "req_ssl_sni", "req_ssl_ver", "req_proto_http", "req_ver", "rdp_cookie",
-    "payload", "payload_lv", "lat_ns_avg", "uuid", "cpu_calls", "be_sess_rate", "fe_sess_rate",
-};
-constexpr std::string_view kFetchPrefixes[] = {"req.", "res.", "ssl_", "sc", "src_", "table_",
-                                               "capture.", "fc_", "bc_", "txn.", "http_",
-                                               "url32", "base32", "be_", "fe_", "srv_"};
-constexpr std::string_view kMatchMethods[] = {"found", "bool", "int", "ip", "bin", "len", "str",
-                                              "sub", "reg", "beg", "end", "dir", "dom"};
-constexpr std::string_view kPredefinedAcls[] = {
-    "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS",
-    "HTTP_URL_SLASH", "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET",
-    "METH_HEAD", "METH_OPTIONS", "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE",
-    "REQ_CONTENT", "WAIT_END"};
 
 bool valid_name(std::string_view n) {
   if (n.empty()) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':';
   });
-}
-
-Result<void> check_fetch(std::string_view fetch) {
-  std::string_view base = fetch.substr(0, std::min(fetch.find('('), fetch.find(',')));
-  if (base.empty()) return fail(fmt::format("missing fetch method in '{}'", fetch));
-  if (fetch.find('(') != std::string_view::npos && fetch.find(')') == std::string_view::npos)
-    return fail(fmt::format("missing closing ')' in fetch '{}'", fetch));
-  for (auto f : kFetches)
-    if (base == f) return {};
-  for (auto p : kFetchPrefixes)
-    if (base.starts_with(p)) return {};
-  return fail(fmt::format("unknown fetch method '{}'{}", base, suggest(base, kFetches)));
 }
 
 }  // namespace
@@ -71,22 +33,18 @@ Result<Acl> parse_acl(Words words, bool named, const SourceLoc& loc) {
   }
   if (i >= words.size()) return fail(fmt::format("ACL '{}' has no fetch method", acl.name));
   acl.fetch = words[i++];
-  if (auto r = check_fetch(acl.fetch); !r) return unexpected(r.error());
   while (i < words.size() && words[i].size() > 1 && words[i][0] == '-') {
     const std::string& f = words[i];
     if (f == "--") {
       ++i;
       break;
     }
-    if (f == "-i" || f == "-n" || f == "-u") {
+    if (f == "-i" || f == "-n") {
       acl.flags.push_back(f);
       ++i;
-    } else if (f == "-m" || f == "-f" || f == "-M" || f == "-r") {
+    } else if (f == "-m" || f == "-f" || f == "-M" || f == "-u") {
       if (i + 1 >= words.size()) return fail(fmt::format("ACL flag '{}' expects an argument", f));
       const std::string& arg = words[i + 1];
-      if (f == "-m" && std::find(std::begin(kMatchMethods), std::end(kMatchMethods), arg) ==
-                           std::end(kMatchMethods))
-        return fail(fmt::format("unknown match method '{}' after '-m'{}", arg, suggest(arg, kMatchMethods)));
       if (f == "-f") {
         std::ifstream in(arg);
         if (!in) return fail(fmt::format("cannot open pattern file '{}'", arg));
@@ -106,6 +64,9 @@ Result<Acl> parse_acl(Words words, bool named, const SourceLoc& loc) {
     }
   }
   for (; i < words.size(); ++i) acl.patterns.push_back(words[i]);
+  // Fetch, converters, match and every pattern are checked here, in the path -c shares with
+  // startup: an ACL sluice cannot evaluate exactly is an error, never one that never matches.
+  if (auto spec = resolve_acl(acl); !spec) return unexpected(spec.error());
   return acl;
 }
 
@@ -134,7 +95,12 @@ Result<Condition> parse_condition(Words words, const ProxyConfig& p, const Sourc
       continue;
     }
     CondTerm term;
-    if (w == "{") {
+    std::string_view word = w;
+    while (word.size() > 1 && word.starts_with('!')) {   // "!name" and "!{" (HAProxy accepts both)
+      negate = !negate;
+      word.remove_prefix(1);
+    }
+    if (word == "{") {
       size_t close = i + 1;
       while (close < words.size() && words[close] != "}") ++close;
       if (close >= words.size()) return fail("missing '}' after anonymous ACL '{'");
@@ -143,17 +109,12 @@ Result<Condition> parse_condition(Words words, const ProxyConfig& p, const Sourc
       term.anonymous = std::move(*acl);
       i = close;
     } else {
-      std::string_view name = w;
-      while (name.starts_with('!')) {
-        negate = !negate;
-        name.remove_prefix(1);
-      }
-      if (name.empty()) continue;
+      std::string_view name = word;
+      auto predefined = predefined_acl_names();
       bool known = std::any_of(p.acls.begin(), p.acls.end(), [&](const Acl& a) { return a.name == name; }) ||
-                   std::find(std::begin(kPredefinedAcls), std::end(kPredefinedAcls), name) !=
-                       std::end(kPredefinedAcls);
+                   std::find(predefined.begin(), predefined.end(), name) != predefined.end();
       if (!known) {
-        std::vector<std::string_view> names(std::begin(kPredefinedAcls), std::end(kPredefinedAcls));
+        std::vector<std::string_view> names(predefined.begin(), predefined.end());
         for (const auto& a : p.acls) names.push_back(a.name);
         return fail(fmt::format("no such ACL: '{}'{}", name, suggest(name, names)));
       }

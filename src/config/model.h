@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "net/cidr.h"
+
 namespace sluice::config {
 
 using Millis = std::chrono::milliseconds;
@@ -43,9 +45,7 @@ struct Address {
   socklen_t sa_len = 0;
 };
 
-struct Cidr {                 // monitor-net, forwardfor except, ACL src patterns
-  sockaddr_storage net{};
-  uint8_t prefix = 0;
+struct Cidr : net::Cidr {     // monitor-net, forwardfor except (parsed by net::parse_cidr)
   std::string text;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "config/acl_spec.h"
 #include "config/parse_internal.h"
 
 namespace sluice::config::detail {
@@ -818,19 +819,6 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
 }
 
 // ---- http-request / http-response -------------------------------------------------------
-// A set-header/add-header value is a log-format string: "%%" is a literal '%'. Variables and
-// %[sample] expressions are not evaluated by sluice: nullopt, so that the rule is refused
-// rather than the text sent verbatim.
-std::optional<std::string> literal_header_value(std::string_view v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] != '%') out += v[i];
-    else if (i + 1 < v.size() && v[i + 1] == '%') out += v[++i];
-    else return std::nullopt;
-  }
-  return out;
-}
-
 // `deny [deny_status|status N]`: HAProxy's other deny arguments (hdr, content-type, string,
 // errorfile, ...) would change the answer, so they are refused.
 Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
@@ -877,7 +865,6 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
     if (known || hint.empty()) return refused(a);
     return fail(fmt::format("unknown '{}' action '{}'{}", w[0], a, hint));
   }
-  std::vector<std::string> kept(args.begin(), args.end());
   if (a == "allow") {
     rule.action = A::Allow;
     if (!args.empty()) return fail(fmt::format("{} allow: unexpected '{}'", w[0], args[0]));
@@ -891,19 +878,13 @@ Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
   } else if (a == "set-header" || a == "add-header") {
     if (args.size() != 2) return fail(fmt::format("'{} {}' expects <name> <format>", w[0], a));
     rule.action = a == "set-header" ? A::SetHeader : A::AddHeader;
-    auto value = literal_header_value(args[1]);
-    if (!value)
-      return fail(fmt::format("'{} {}' with a log-format value ('{}') is not supported by sluice yet: only literal "
-                              "values (with '%%' for '%')", w[0], a, args[1]));
-    kept[1] = std::move(*value);
   } else {
     if (args.size() != 1 && !(args.size() == 3 && args[1] == "-m"))
       return fail(fmt::format("'{} del-header' expects <name> [-m <method>]", w[0]));
-    if (args.size() == 3 && args[2] != "str") return refused(fmt::format("del-header ... -m {}", args[2]));
     rule.action = A::DelHeader;
-    kept.resize(1);
   }
-  rule.args = std::move(kept);
+  rule.args.assign(args.begin(), args.end());
+  if (auto r = check_rule_values(rule); !r) return r;   // %[...] values, del-header -m
   p.http_rules.push_back(std::move(rule));
   return {};
 }

@@ -9,6 +9,7 @@
 
 #include "config/loader.h"
 #include "config/parse_internal.h"
+#include "net/cidr.h"
 
 namespace sluice::config {
 
@@ -200,6 +201,10 @@ Result<BindAddr> parse_bind_address_impl(std::string_view text, bool for_bind, b
   }
   a.host = std::string(host);
   if (a.host == "*") a.host.clear();
+  // getaddrinfo() would read "10.1" or "127.1" as inet_aton() does (10.0.0.1, 127.0.0.1):
+  // digits and dots that are not a dotted quad are a typo, not a host name.
+  if (!a.host.empty() && a.host.find_first_not_of("0123456789.") == std::string::npos && !is_literal_ip(a.host))
+    return fail(fmt::format("'{}' is not a valid IPv4 address in '{}'", a.host, text));
   if (!port.empty()) {
     if (!for_bind && (port[0] == '+' || port[0] == '-')) {
       auto d = parse_uint(port.substr(1), 65535);
@@ -294,57 +299,12 @@ Result<Address> parse_address(std::string_view text, bool for_bind, bool resolve
 }
 
 Result<Cidr> parse_cidr(std::string_view text) {
+  auto n = net::parse_cidr(text);
+  if (!n) return unexpected(n.error());
   Cidr c;
+  static_cast<net::Cidr&>(c) = *n;
   c.text = std::string(text);
-  std::string_view ip = text, len;
-  size_t slash = text.find('/');
-  if (slash != std::string_view::npos) {
-    ip = text.substr(0, slash);
-    len = text.substr(slash + 1);
-  }
-  std::string ips(ip);
-  in_addr a4{};
-  in6_addr a6{};
-  if (inet_pton(AF_INET, ips.c_str(), &a4) == 1) {
-    auto* s = reinterpret_cast<sockaddr_in*>(&c.net);
-    s->sin_family = AF_INET;
-    uint32_t prefix = 32;
-    if (!len.empty()) {
-      in_addr mask{};
-      if (len.find('.') != std::string_view::npos &&
-          inet_pton(AF_INET, std::string(len).c_str(), &mask) == 1) {
-        uint32_t m = ntohl(mask.s_addr);
-        prefix = static_cast<uint32_t>(__builtin_popcount(m));
-        if (prefix != 32 && (m << prefix) != 0) return fail(fmt::format("non-contiguous netmask in '{}'", text));
-      } else {
-        auto p = detail::parse_uint(len, 32);
-        if (!p) return fail(fmt::format("invalid prefix length in '{}'", text));
-        prefix = *p;
-      }
-    }
-    uint32_t m = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-    s->sin_addr.s_addr = htonl(ntohl(a4.s_addr) & m);
-    c.prefix = static_cast<uint8_t>(prefix);
-    return c;
-  }
-  if (inet_pton(AF_INET6, ips.c_str(), &a6) == 1) {
-    auto* s = reinterpret_cast<sockaddr_in6*>(&c.net);
-    s->sin6_family = AF_INET6;
-    uint32_t prefix = 128;
-    if (!len.empty()) {
-      auto p = detail::parse_uint(len, 128);
-      if (!p) return fail(fmt::format("invalid prefix length in '{}'", text));
-      prefix = *p;
-    }
-    for (uint32_t i = 0; i < 16; ++i) {
-      uint32_t bits = prefix > i * 8 ? std::min<uint32_t>(8, prefix - i * 8) : 0;
-      a6.s6_addr[i] &= static_cast<uint8_t>(bits == 0 ? 0 : 0xFF << (8 - bits));
-    }
-    s->sin6_addr = a6;
-    c.prefix = static_cast<uint8_t>(prefix);
-    return c;
-  }
-  return fail(fmt::format("'{}' is not a valid IPv4 or IPv6 network", text));
+  return c;
 }
 
 }  // namespace sluice::config

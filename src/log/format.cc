@@ -186,6 +186,56 @@ std::string captures(const std::vector<std::string>& v, uint32_t count, bool clf
   return clf ? out : "{" + out + "}";
 }
 
+// A %[...] expression of a log-format. HAProxy 2.6 refuses, in a log-format, every fetch that
+// needs the request headers (path, url, query, req.ver, hdr...): "may not be reliably used
+// here". sluice refuses the same ones, so what it accepts is what HAProxy logs.
+sluice::expected<config::FetchSpec, std::string> compile_sample(std::string_view expr) {
+  auto f = config::parse_sample_expr(expr);
+  if (!f) return sluice::unexpected(fmt::format("log-format: '%[{}]': {}", expr, f.error().message));
+  using K = config::FetchKind;
+  switch (f->kind) {
+    case K::Method: case K::Src: case K::SrcPort: case K::Dst: case K::DstPort: case K::True: case K::False:
+      return std::move(*f);
+    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
+    case K::FHdrCnt: case K::Cookie:
+      break;
+  }
+  return sluice::unexpected(fmt::format("log-format: '%[{}]' needs the HTTP request headers, which a log-format "
+                                        "cannot use (as in HAProxy); use %HP, %HU, %HQ, %HV or "
+                                        "'capture request header'", expr));
+}
+
+void render_sample(Writer& w, const Node& n, const TxRecord& r) {
+  using K = config::FetchKind;
+  const config::FetchSpec& f = *n.sample;
+  switch (f.kind) {
+    case K::Src: case K::Dst: {
+      const sockaddr_storage& a = f.kind == K::Src ? r.client : r.local;
+      if (a.ss_family == AF_INET || a.ss_family == AF_INET6) w.ip(n, a);
+      else w.str(n, "");
+      return;
+    }
+    case K::SrcPort: case K::DstPort: {
+      int64_t p = port_of(f.kind == K::SrcPort ? r.client : r.local);
+      if (p < 0) w.str(n, "");
+      else w.num(n, p);
+      return;
+    }
+    case K::True: case K::False: w.num(n, f.kind == K::True ? 1 : 0); return;
+    case K::Method: break;
+    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
+    case K::FHdrCnt: case K::Cookie:
+      w.str(n, "");   // refused by compile_sample
+      return;
+  }
+  std::string conv(req_part(r, 0));
+  for (auto c : f.converters)
+    for (char& ch : conv)
+      ch = static_cast<char>(c == config::Converter::Lower ? std::tolower(static_cast<unsigned char>(ch))
+                                                           : std::toupper(static_cast<unsigned char>(ch)));
+  w.str(n, conv);
+}
+
 }  // namespace
 
 std::string format_date_ms(uint64_t us) { return date(us, false, true, false); }
@@ -240,9 +290,10 @@ sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view tex
     if (i < text.size() && text[i] == '[') {
       size_t close = text.find(']', i);
       if (close == std::string_view::npos) return sluice::unexpected(std::string("log-format: missing ']'"));
-      f.warnings_.push_back(fmt::format("log-format: sample expression '%{}' is not supported "
-                                        "by sluice yet and logs '-'", text.substr(i, close - i + 1)));
+      auto sample = compile_sample(text.substr(i + 1, close - i - 1));
+      if (!sample) return sluice::unexpected(sample.error());
       n.var = Var::Sample;
+      n.sample = std::move(*sample);
       f.nodes_.push_back(std::move(n));
       i = close + 1;
       continue;
@@ -287,7 +338,7 @@ std::string LogFormat::render(const TxRecord& r, const RenderEnv& env) const {
     }
     switch (n.var) {
       case Var::O: break;
-      case Var::Sample: w.str(n, ""); break;
+      case Var::Sample: render_sample(w, n, r); break;
       case Var::B: w.num(n, static_cast<int64_t>(r.bytes_out)); break;
       case Var::U: w.num(n, static_cast<int64_t>(r.bytes_in)); break;
       case Var::CC: case Var::CS: w.str(n, ""); break;

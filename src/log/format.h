@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/acl_spec.h"
 #include "core/result.h"
 #include "log/record.h"
 
@@ -41,8 +43,9 @@ struct RenderEnv {
 
 class LogFormat {
  public:
-  // Unknown variables are errors; sample expressions (%[...]) are accepted and print "-"
-  // (listed in `warnings`).
+  // Unknown variables are errors. Sample expressions (%[...]) are compiled here: the fetches
+  // HAProxy allows in a log-format and sluice has (src, src_port, dst, dst_port, method,
+  // always_true/false, with lower/upper) are printed; any other is an error naming it.
   static sluice::expected<LogFormat, std::string> compile(std::string_view text);
   std::string render(const TxRecord& r, const RenderEnv& env) const;
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -53,6 +56,7 @@ class LogFormat {
     std::string text;
     Var var{};
     bool quote = false, hex = false, escape = false;
+    std::optional<config::FetchSpec> sample{};   // Var::Sample
   };
 
  private:

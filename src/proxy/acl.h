@@ -1,9 +1,6 @@
 // ACLs and conditions, compiled once from the configuration and evaluated per request.
-// Supported fetches: path, path_beg, path_end, path_sub, path_dir, path_reg, url, url_beg,
-// url_sub, url_reg, hdr(NAME) (+ _beg _end _sub _dom _reg _len? no), method, src, dst_port,
-// req.cook(NAME)/cook(NAME), and the predefined ACLs TRUE, FALSE, HTTP, METH_*, LOCALHOST,
-// HTTP_1.0, HTTP_1.1. Match flags: -i, -m str|beg|end|sub|dir|dom|reg|found|ip, -f FILE is
-// expanded by the config loader.
+// What an ACL may fetch and how it may match is decided by config::resolve_acl
+// (config/acl_spec.h, the one list): anything it accepts is evaluated here, exactly.
 #pragma once
 
 #include <sys/socket.h>
@@ -16,15 +13,9 @@
 #include "config/model.h"
 #include "core/result.h"
 #include "http/message.h"
+#include "proxy/sample.h"
 
 namespace sluice::proxy {
-
-// What a condition may look at. Request fields are null in TCP mode.
-struct AclContext {
-  const sockaddr_storage* src = nullptr;
-  const sockaddr_storage* dst = nullptr;
-  const http::RequestHead* req = nullptr;
-};
 
 class CompiledAcl;
 

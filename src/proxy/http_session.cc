@@ -57,6 +57,22 @@ bool named_in_connection(const std::vector<http::Header>& hs, std::string_view n
   return false;
 }
 
+// Whether a set-header/del-header rule removes header `name`. del-header -m str|beg|end|sub
+// compares names case-insensitively, as HAProxy 2.6 does (-m reg is refused by the parser).
+bool header_name_matches(const config::HttpRule& e, std::string_view name) {
+  std::string_view pat = e.args[0];
+  std::string_view how = "str";
+  if (e.action == config::HttpRule::Action::DelHeader && e.args.size() == 3) how = e.args[2];
+  auto at = [&](size_t off) { return ieq(name.substr(off, pat.size()), pat); };
+  if (how == "str") return ieq(name, pat);
+  if (pat.size() > name.size()) return false;
+  if (how == "beg") return at(0);
+  if (how == "end") return at(name.size() - pat.size());
+  for (size_t off = 0; off + pat.size() <= name.size(); ++off)   // sub
+    if (at(off)) return true;
+  return false;
+}
+
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
@@ -72,26 +88,6 @@ std::string to_base32(uint64_t v) {
     v /= 32;
   } while (v != 0);
   return out;
-}
-
-bool cidr_match(const sockaddr_storage& a, const config::Cidr& c) {
-  if (a.ss_family == AF_INET && c.net.ss_family == AF_INET) {
-    uint32_t x = ntohl(reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr);
-    uint32_t y = ntohl(reinterpret_cast<const sockaddr_in&>(c.net).sin_addr.s_addr);
-    uint32_t mask = c.prefix == 0 ? 0 : (~uint32_t{0} << (32 - c.prefix));
-    return (x & mask) == (y & mask);
-  }
-  if (a.ss_family == AF_INET6 && c.net.ss_family == AF_INET6) {
-    auto& x = reinterpret_cast<const sockaddr_in6&>(a).sin6_addr;
-    auto& y = reinterpret_cast<const sockaddr_in6&>(c.net).sin6_addr;
-    int bits = c.prefix;
-    for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-      uint8_t m = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
-      if ((x.s6_addr[i] & m) != (y.s6_addr[i] & m)) return false;
-    }
-    return true;
-  }
-  return false;
 }
 
 // Validates the chunked bytes of `buf` after the `fwd` forwardable and `held` held ones, then
@@ -599,6 +595,7 @@ void HttpSession::trim_idle() {
   std::vector<http::Header>().swap(rsp_.headers);
   std::vector<const lb::Candidate*>().swap(tried_);
   std::vector<const config::HttpRule*>().swap(hdr_edits_);
+  std::vector<std::string>().swap(hdr_values_);
   std::vector<std::string>().swap(req_caps_);
   std::vector<std::string>().swap(rsp_caps_);
 }
@@ -616,8 +613,8 @@ bool HttpSession::on_request_head() {
   ck_req_ = ck_rsp_ = '-';
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
   fe_.counters.req_rate.hit(head_done_ms_);
-  bool needs_rules = !fe_.use_backends.empty() || !fe_.http_request_rules.empty() || !fe_.monitor_fail.empty();
-  AclContext actx{&src_, needs_rules ? &dst() : nullptr, &req_};
+  // dst() is always given: a backend's rules (dst_port ...) run even when the frontend has none.
+  AclContext actx{&src_, &dst(), &req_};
 
   // monitor-uri: answered here, never forwarded.
   const auto& fcfg = fe_.config();
@@ -639,6 +636,7 @@ bool HttpSession::on_request_head() {
   }
   bool prometheus = false;
   hdr_edits_.clear();
+  hdr_values_.clear();
   if (apply_request_rules(fe_.http_request_rules, actx, prometheus)) return true;
 
   be_ = fe_.default_backend;
@@ -766,7 +764,10 @@ bool HttpSession::apply_request_rules(const std::vector<HttpRequestRule>& rules,
       case A::Allow: return false;
       case A::SetHeader:
       case A::AddHeader:
-      case A::DelHeader: hdr_edits_.push_back(&r.rule); break;
+      case A::DelHeader:
+        hdr_edits_.push_back(&r.rule);
+        hdr_values_.push_back(r.value.empty() ? std::string() : render_format(r.value, actx));
+        break;
       default: break;   // reported at startup as not implemented
     }
   }
@@ -789,7 +790,8 @@ void HttpSession::build_request_head() {
   using A = config::HttpRule::Action;
   auto edited = [&](std::string_view name) {
     for (const auto* e : hdr_edits_)
-      if ((e->action == A::DelHeader || e->action == A::SetHeader) && !e->args.empty() && ieq(e->args[0], name))
+      if ((e->action == A::DelHeader || e->action == A::SetHeader) && !e->args.empty() &&
+          header_name_matches(*e, name))
         return true;
     return false;
   };
@@ -840,12 +842,14 @@ void HttpSession::build_request_head() {
     append_header(req_out_, h.name, h.value);
   }
   if (ff.enabled && !(ff.if_none && xff_present) && src_.ss_family != AF_UNIX) {
-    if (!(ff.except && cidr_match(src_, *ff.except)))
+    if (!(ff.except && ff.except->contains(src_)))
       append_header(req_out_, ff.header, net::to_string(src_, false));
   }
-  for (const auto* e : hdr_edits_)
+  for (size_t i = 0; i < hdr_edits_.size(); ++i) {
+    const auto* e = hdr_edits_[i];
     if ((e->action == A::SetHeader || e->action == A::AddHeader) && e->args.size() >= 2)
-      append_header(req_out_, e->args[0], e->args[1]);
+      append_header(req_out_, e->args[0], hdr_values_[i]);
+  }
   if (req_.upgrade) {
     req_out_.append("Connection: upgrade\r\n");
   } else if (!server_keepalive_) {

@@ -160,6 +160,7 @@ class HttpSession final : public Session, public core::IoHandler {
   Unchunk unchunk_st_ = Unchunk::Size;
   uint64_t unchunk_left_ = 0;
   std::vector<const config::HttpRule*> hdr_edits_;   // http-request set/add/del-header to apply
+  std::vector<std::string> hdr_values_;              // rendered value of each hdr_edits_ entry
   ServerConn* sc_ = nullptr;
   core::Watch cwatch_;                      // the client fd's registration
   core::Timer timer_;

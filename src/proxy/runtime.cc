@@ -56,7 +56,16 @@ std::vector<HttpRequestRule> compile_request_rules(const config::ProxyConfig& p,
   std::vector<HttpRequestRule> out;
   for (const auto& hr : p.http_rules) {
     if (hr.response) continue;   // refused by the parser; never reaches here
-    HttpRequestRule r{hr, std::nullopt};
+    HttpRequestRule r{hr, std::nullopt, {}};
+    using A = config::HttpRule::Action;
+    if ((hr.action == A::SetHeader || hr.action == A::AddHeader) && hr.args.size() >= 2) {
+      auto v = config::parse_sample_format(hr.args[1]);
+      if (!v) {
+        errs.add(hr.loc, v.error().message);
+        continue;
+      }
+      r.value = std::move(*v);
+    }
     if (hr.cond) {
       r.cond = compile_cond(*hr.cond, p, hr.loc, errs);
       if (!r.cond) continue;

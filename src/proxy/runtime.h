@@ -45,6 +45,7 @@ struct UseBackendRule {
 struct HttpRequestRule {
   config::HttpRule rule;
   std::optional<Condition> cond;
+  std::vector<config::FormatPart> value;   // set-header/add-header value, %[...] compiled
 };
 
 class Frontend {

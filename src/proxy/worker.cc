@@ -143,20 +143,8 @@ void Listener::accept_some() {
     }
     // monitor-net: health checkers get an immediate answer, no forwarding, no log.
     bool monitor = false;
-    for (const auto& c : fe.config().monitor_net) {
-      sockaddr_storage s = src;
-      (void)s;
-      auto match = [&]() {
-        if (src.ss_family == AF_INET && c.net.ss_family == AF_INET) {
-          uint32_t x = ntohl(reinterpret_cast<const sockaddr_in&>(src).sin_addr.s_addr);
-          uint32_t y = ntohl(reinterpret_cast<const sockaddr_in&>(c.net).sin_addr.s_addr);
-          uint32_t mask = c.prefix == 0 ? 0 : (~uint32_t{0} << (32 - c.prefix));
-          return (x & mask) == (y & mask);
-        }
-        return false;
-      };
-      if (match()) monitor = true;
-    }
+    for (const auto& c : fe.config().monitor_net)
+      if (c.contains(src)) monitor = true;
     if (monitor) {
       fe.counters.intercepted.fetch_add(1, std::memory_order_relaxed);
       if (fe.http()) {

@@ -415,8 +415,8 @@ TEST(ConfigAclTest, Errors) {
                 "frontend f\n  bind :80\n  acl a pth /x\n  acl b path -m begin /x\n  acl c path -x y\n"
                 "  acl api path /api\n  use_backend b if apj\n  use_backend b if\n  use_backend b if { path /x\n"
                 "  use_backend b if api ||\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n");
-  EXPECT_TRUE(has_diag(r, "t.cfg:7: unknown fetch method 'pth' (did you mean 'path'?)")) << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:8: unknown match method 'begin' after '-m' (did you mean 'beg'?)")) << dump(r);
+  EXPECT_TRUE(has_diag(r, "t.cfg:7: fetch method 'pth' is unknown or not supported by sluice yet (did you mean 'path'?)")) << dump(r);
+  EXPECT_TRUE(has_diag(r, "t.cfg:8: match method '-m begin' is unknown or not supported by sluice yet (did you mean 'beg'?)")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:9: unknown ACL flag '-x'")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:11: no such ACL: 'apj' (did you mean 'api'?)")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:12: missing condition after 'if'")) << dump(r);
@@ -514,7 +514,7 @@ TEST(ConfigMiscProxyTest, CaptureMonitorErrorfileReuseState) {
   { std::ofstream(ef) << "HTTP/1.0 503\r\n\r\n"; }
   auto r = load(std::string(kDefaults) +
                 "frontend f\n  bind :80\n  mode http\n  capture request header Host len 64\n"
-                "  capture response header Server len 32\n  monitor-uri /alive\n  acl down nbsrv(b) lt 1\n"
+                "  capture response header Server len 32\n  monitor-uri /alive\n  acl down hdr_cnt(x-down) gt 0\n"
                 "  monitor fail if down\n  log-format \"%ci %r\"\n  maxconn 1000\n  backlog 10\n  default_backend b\n"
                 "backend b\n  mode http\n  errorfile 503 " + ef + "\n  http-reuse always\n  retries 5\n  fullconn 200\n"
                 "  load-server-state-from-file local\n  server-state-file-name\n  description my backend\n  id 42\n"

@@ -130,8 +130,27 @@ TEST(ConfigValuesTest, Cidr) {
   auto v6 = parse_cidr("2001:db8::/32");
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->prefix, 32);
-  for (const char* bad : {"", "10.0.0.0/33", "x", "10.0.0.0/255.0.255.0", "::/129"})
+  for (const char* bad : {"", "10.0.0.0/33", "x", "10.0.0.0/255.0.255.0", "::/129", "10.0.0.0/l6", "10.0.0.0/",
+                          "10.0.0.0/8x", "10.1", "10/8", " 10.0.0.0"})
     EXPECT_FALSE(parse_cidr(bad)) << bad;
+  auto bad = parse_cidr("10.0.0.0/l6");   // was read as /0: every client matched
+  EXPECT_NE(bad.error().message.find("'10.0.0.0/l6' is not a valid IPv4 or IPv6 network"), std::string::npos);
+}
+
+TEST(ConfigValuesTest, NumericHostsMustBeDottedQuads) {
+  for (const char* bad : {"10.1:80", "127.1:80", "1.2.3:80", "10.0.0.256:80", "1.2.3.4.5:80"}) {
+    for (bool resolve : {false, true}) {
+      auto a = parse_address(bad, false, resolve);
+      EXPECT_FALSE(a) << bad;
+      if (!a) {
+        EXPECT_NE(a.error().message.find("is not a valid IPv4 address"), std::string::npos) << bad;
+      }
+    }
+  }
+  for (const char* bad : {"127.0.0.1:80x", "127.0.0.1:0x50", "127.0.0.1:65536", "127.0.0.1:+8x"})
+    EXPECT_FALSE(parse_address(bad, false, false)) << bad;
+  EXPECT_TRUE(parse_address("127.0.0.1:80", false, false));
+  EXPECT_TRUE(parse_address("host.example:80", false, false));   // names resolve later
 }
 
 TEST(ConfigValuesTest, DiagnosticFormat) {
