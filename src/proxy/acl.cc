@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/regex.h"
 #include "http/cookie.h"
 
 namespace sluice::proxy {
@@ -130,7 +131,7 @@ class CompiledAcl {
   std::string arg;                 // header or cookie name
   std::vector<std::string> pats;
   std::vector<IpPattern> ips;
-  std::vector<std::regex> regs;
+  std::vector<core::Regex> regs;
   std::vector<int64_t> ints;
 
   bool needs_http() const {
@@ -143,7 +144,7 @@ class CompiledAcl {
       case Match::Found: return true;
       case Match::Reg:
         for (auto& r : regs)
-          if (std::regex_search(v.begin(), v.end(), r)) return true;
+          if (r.search(v)) return true;
         return false;
       default: break;
     }
@@ -288,9 +289,9 @@ Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a) {
     for (auto& p : a.patterns) c->ints.push_back(std::atoll(p.c_str()));
   } else if (c->match == Match::Reg) {
     for (auto& p : a.patterns) {
-      auto flags = std::regex::ECMAScript | std::regex::optimize;
-      if (c->icase) flags |= std::regex::icase;
-      c->regs.emplace_back(p, flags);
+      auto re = core::Regex::compile(p, {.icase = c->icase});
+      if (!re) return fail(re.error().message);
+      c->regs.push_back(std::move(*re));
     }
   } else {
     c->pats = a.patterns;
