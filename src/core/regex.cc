@@ -3,7 +3,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 
 #include "core/log.h"
 
@@ -31,7 +33,6 @@ class MatchState {
     data_ = pcre2_match_data_create(1, nullptr);   // search() only needs "did it match"
     stack_ = pcre2_jit_stack_create(Regex::kJitStackStart, Regex::kJitStackMax, nullptr);
     if (ctx_ == nullptr) return;
-    pcre2_set_match_limit(ctx_, Regex::kMatchLimit);
     pcre2_set_depth_limit(ctx_, Regex::kDepthLimit);
     pcre2_set_heap_limit(ctx_, Regex::kHeapLimitKib);
     // Without a stack of our own the JIT uses 32 KiB on the machine stack: too small for
@@ -91,6 +92,8 @@ Regex::Outcome Regex::search_outcome(std::string_view subject) const {
   MatchState& st = match_state();
   int rc = PCRE2_ERROR_NOMEMORY;
   if (st.ok()) {
+    size_t steps = std::max<size_t>(kMatchLimit, subject.size() * kMatchStepsPerByte);
+    pcre2_set_match_limit(st.ctx(), static_cast<uint32_t>(std::min<size_t>(steps, UINT32_MAX)));
     // PCRE2_NO_JIT keeps a regex compiled without JIT (opts.jit = false) on the interpreter.
     rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0,
                      code_->jit ? 0 : PCRE2_NO_JIT, st.data(), st.ctx());

@@ -3,7 +3,7 @@
 //
 // Matching is bounded. std::regex recursed once per subject byte, so a long header on a
 // pattern like `^(a|b)+$` overflowed the stack, and nested quantifiers burnt CPU without end.
-// Here every match runs under fixed limits (kMatchLimit, kDepthLimit, kHeapLimitKib, the JIT
+// Here every match runs under limits (kMatchLimit, kDepthLimit, kHeapLimitKib, the JIT
 // stack of kJitStackMax bytes); a match that reaches one answers "no match", as HAProxy
 // treats a regex error, and the regex logs a warning the first time that happens (once per
 // compiled regex, never per request). Its hits are counted for tests and diagnostics.
@@ -29,8 +29,11 @@ struct RegexOptions {
 
 class Regex {
  public:
-  // Backtracking steps per start position (pcre2_set_match_limit; JIT and interpreter).
+  // Backtracking steps per start position (pcre2_set_match_limit; JIT and interpreter):
+  // kMatchLimit, or kMatchStepsPerByte per subject byte when that is more, so that a linear
+  // pattern that must give back a whole long subject still answers.
   static constexpr uint32_t kMatchLimit = 1'000'000;
+  static constexpr uint32_t kMatchStepsPerByte = 4;
   // Interpreter backtracking depth (pcre2_set_depth_limit): ~1 frame per repeated group.
   static constexpr uint32_t kDepthLimit = 250'000;
   // Interpreter frame memory per thread (pcre2_set_heap_limit, in KiB).
