@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "core/log.h"
@@ -15,6 +16,7 @@ struct Regex::Code {
   std::string pattern;
   pcre2_code* code = nullptr;
   bool jit = false;
+  bool windowed = false;   // search() may split the start positions into windows
   // The only mutable state: diagnostics, shared by every copy and thread.
   mutable std::atomic<uint64_t> limit_hits{0};
 
@@ -62,6 +64,8 @@ MatchState& match_state() {
   return s;
 }
 
+constexpr int kBudgetExceeded = -10000;   // not a PCRE2 code
+
 std::string error_text(int code) {
   PCRE2_UCHAR buf[256];
   int n = pcre2_get_error_message(code, buf, sizeof buf);
@@ -74,7 +78,8 @@ std::string error_text(int code) {
 Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
   int err = 0;
   PCRE2_SIZE off = 0;
-  uint32_t flags = opts.icase ? PCRE2_CASELESS : 0;
+  // USE_OFFSET_LIMIT lets search() walk the start positions in windows (see there).
+  uint32_t flags = PCRE2_USE_OFFSET_LIMIT | (opts.icase ? PCRE2_CASELESS : 0);
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &err,
                                    &off, nullptr);
   if (code == nullptr)
@@ -85,18 +90,52 @@ Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
   // Any JIT failure (not built in, no executable memory) leaves the interpreter, which
   // gives the same answers under the same limits, only slower.
   c->jit = opts.jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  // Windows are only for patterns whose answer cannot depend on where a call starts: not
+  // anchored (one start position anyway), no \G (matches at each call's start offset), no
+  // backtracking verbs such as (*COMMIT) or (*SKIP), which decide about later start positions.
+  uint32_t all = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all);
+  c->windowed = (all & PCRE2_ANCHORED) == 0 && pattern.find("\\G") == std::string_view::npos &&
+                pattern.find("(*") == std::string_view::npos;
   return Regex(std::move(c));
 }
 
+namespace {
+
+int match_at(const pcre2_code* code, bool jit, std::string_view s, size_t from, MatchState& st) {
+  // PCRE2_NO_JIT keeps a regex compiled without JIT (opts.jit = false) on the interpreter.
+  return pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), from, jit ? 0 : PCRE2_NO_JIT,
+                     st.data(), st.ctx());
+}
+
+}  // namespace
+
+// PCRE2 restarts its match limit at every start position, so on a long subject an unanchored
+// pattern can stay under the limit at each position and still cost seconds in all (a 16 KB
+// header on `(a+)+$` crafted so: 10 s). So the start positions are tried kWindow at a time
+// (the offset limit), the same order and answers as one call, and the clock is read between
+// windows: past kSearchBudget the search stops as on a limit.
 Regex::Outcome Regex::search_outcome(std::string_view subject) const {
   MatchState& st = match_state();
   int rc = PCRE2_ERROR_NOMEMORY;
   if (st.ok()) {
     size_t steps = std::max<size_t>(kMatchLimit, subject.size() * kMatchStepsPerByte);
     pcre2_set_match_limit(st.ctx(), static_cast<uint32_t>(std::min<size_t>(steps, UINT32_MAX)));
-    // PCRE2_NO_JIT keeps a regex compiled without JIT (opts.jit = false) on the interpreter.
-    rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0,
-                     code_->jit ? 0 : PCRE2_NO_JIT, st.data(), st.ctx());
+    if (!code_->windowed || subject.size() < kWindow) {
+      pcre2_set_offset_limit(st.ctx(), PCRE2_UNSET);
+      rc = match_at(code_->code, code_->jit, subject, 0, st);
+    } else {
+      auto deadline = std::chrono::steady_clock::now() + kSearchBudget;
+      for (size_t from = 0; from <= subject.size(); from += kWindow) {
+        pcre2_set_offset_limit(st.ctx(), from + kWindow - 1);
+        rc = match_at(code_->code, code_->jit, subject, from, st);
+        if (rc != PCRE2_ERROR_NOMATCH) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          rc = kBudgetExceeded;
+          break;
+        }
+      }
+    }
   }
   // 0: matched, but the one-pair ovector could not hold the captures; still a match.
   if (rc >= 0) return Outcome::Match;
@@ -105,7 +144,8 @@ Regex::Outcome Regex::search_outcome(std::string_view subject) const {
   if (code_->limit_hits.fetch_add(1, std::memory_order_relaxed) == 0) {
     log(Level::Warning,
         "regex '{}' stopped on a {} byte subject: {}; treated as no match (logged once per regex)",
-        code_->pattern, subject.size(), error_text(rc));
+        code_->pattern, subject.size(),
+        rc == kBudgetExceeded ? fmt::format("search time over {} ms", kSearchBudget.count()) : error_text(rc));
   }
   return Outcome::Limit;
 }

@@ -4,15 +4,17 @@
 // Matching is bounded. std::regex recursed once per subject byte, so a long header on a
 // pattern like `^(a|b)+$` overflowed the stack, and nested quantifiers burnt CPU without end.
 // Here every match runs under limits (kMatchLimit, kDepthLimit, kHeapLimitKib, the JIT
-// stack of kJitStackMax bytes); a match that reaches one answers "no match", as HAProxy
-// treats a regex error, and the regex logs a warning the first time that happens (once per
-// compiled regex, never per request). Its hits are counted for tests and diagnostics.
+// stack of kJitStackMax bytes, kSearchBudget for a whole search); a match that reaches one
+// answers "no match", as HAProxy treats a regex error, and the regex logs a warning the
+// first time that happens (once per compiled regex, never per request). Its hits are
+// counted for tests and diagnostics.
 //
 // A Regex is a cheap copyable handle on immutable compiled code; copies share it. search()
 // may run on any thread at once: the match context, match data and JIT stack are per thread
 // and reused, so the hot path does not allocate.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +43,11 @@ class Regex {
   // JIT stack per thread: reserved once, pages committed as a match needs them.
   static constexpr size_t kJitStackStart = 32 * 1024;
   static constexpr size_t kJitStackMax = 64 * 1024 * 1024;
+
+  // An unanchored search tries start positions kWindow at a time and gives up, as on a
+  // limit, once it has run longer than kSearchBudget (checked between windows).
+  static constexpr size_t kWindow = 64;
+  static constexpr std::chrono::milliseconds kSearchBudget{50};
 
   // Limit: stopped on a limit (or another PCRE2 error); search() reads it as no match.
   enum class Outcome : uint8_t { Match, NoMatch, Limit };

@@ -94,6 +94,28 @@ TEST_P(CoreRegexTest, CatastrophicBacktrackingStopsOnTheLimit) {
   EXPECT_TRUE(r.search("aaaa"));            // still matches what it should
 }
 
+TEST_P(CoreRegexTest, ASearchIsBoundedAcrossStartPositions) {
+  // PCRE2's match limit restarts at each start position. Runs of 17 a's keep every position
+  // under it while the sum grows with the subject: seconds for 16 KB without a search budget.
+  std::string s;
+  while (s.size() + 18 <= 16000) s += std::string(17, 'a') + 'b';
+  Regex r = must("(a+)+$", opts());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(r.search_outcome(s), Outcome::Limit);
+  // kSearchBudget plus one window (64 positions x at most 2^17 steps here).
+  EXPECT_LT(ms_since(t0), 1500.0);
+  EXPECT_EQ(r.limit_hits(), 1u);
+  // Windows give the answers of one search: a match in a late window, and none at all.
+  Regex late = must("b[0-9]{3}c", opts());
+  std::string x(10000, 'x');
+  EXPECT_FALSE(late.search(x));
+  EXPECT_TRUE(late.search(x + "b123c"));
+  EXPECT_TRUE(late.search(std::string(63, 'x') + "b123c"));   // across a window edge
+  EXPECT_TRUE(must("x$", opts()).search(std::string(128, 'x')));
+  EXPECT_TRUE(must("(?<=a)b", opts()).search(std::string(64, 'a') + "b"));   // looks back past it
+  EXPECT_FALSE(must("^b", opts()).search(std::string(64, 'a') + "b"));
+}
+
 TEST_P(CoreRegexTest, TooDeepForTheInterpreterIsALimitToo) {
   // 1 MiB through a repeated group: past kDepthLimit for the interpreter; the JIT copes.
   std::string s(1 << 20, 'a');
