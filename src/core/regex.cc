@@ -87,8 +87,8 @@ Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
   auto c = std::make_shared<Code>();
   c->pattern = std::string(pattern);
   c->code = code;
-  // Any JIT failure (not built in, no executable memory) leaves the interpreter, which
-  // gives the same answers under the same limits, only slower.
+  // Any JIT failure (not built in, no executable memory) leaves the interpreter: the same
+  // answers, only slower (it counts steps differently, so it reaches the limits sooner).
   c->jit = opts.jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   // Windows are only for patterns whose answer cannot depend on where a call starts: not
   // anchored (one start position anyway), no \G (matches at each call's start offset), no
