@@ -57,19 +57,23 @@ std::string hex_of(std::string_view bytes) {
   return out;
 }
 
-Verdict judge_tcp_expect(const config::TcpCheckRule& r, const std::optional<std::regex>& re, size_t step,
+// The config loader validated check regexes, so this compile does not fail; if it ever
+// did, the rule would be left empty and never match.
+std::optional<core::Regex> check_regex(const std::string& pattern) {
+  auto re = core::Regex::compile(pattern);
+  if (!re) return std::nullopt;
+  return std::move(*re);
+}
+
+Verdict judge_tcp_expect(const config::TcpCheckRule& r, const std::optional<core::Regex>& re, size_t step,
                          std::string_view in, bool eof) {
   using EK = config::TcpCheckRule::ExpectKind;
   bool found = false;
   switch (r.expect) {
     case EK::String:
     case EK::Binary: found = in.find(r.pattern) != std::string_view::npos; break;
-    case EK::RString: found = std::regex_search(in.begin(), in.end(), *re); break;
-    case EK::RBinary: {
-      std::string hex = hex_of(in);
-      found = std::regex_search(hex, *re);
-      break;
-    }
+    case EK::RString: found = re && re->search(in); break;
+    case EK::RBinary: found = re && re->search(hex_of(in)); break;
   }
   if (found != r.negate) {
     // A negated rule can only pass once something arrived (or the peer closed).
@@ -129,7 +133,7 @@ std::vector<CompiledExpect> compile_expects(const std::vector<config::HttpCheckE
   for (const auto& e : in) {
     CompiledExpect c{e, std::nullopt};
     using K = config::HttpCheckExpect::Kind;
-    if (e.kind == K::RStatus || e.kind == K::RString) c.re.emplace(e.pattern, std::regex::extended);
+    if (e.kind == K::RStatus || e.kind == K::RString) c.re = check_regex(e.pattern);
     out.push_back(std::move(c));
   }
   return out;
@@ -182,9 +186,9 @@ Verdict judge_http(std::string_view in, bool eof, const std::vector<CompiledExpe
     std::string status = std::to_string(*code);
     switch (e.rule.kind) {
       case K::Status: match = status_in_list(e.rule.pattern, *code); break;
-      case K::RStatus: match = std::regex_search(status, *e.re); break;
+      case K::RStatus: match = e.re && e.re->search(status); break;
       case K::String: match = body.find(e.rule.pattern) != std::string_view::npos; break;
-      case K::RString: match = std::regex_search(body.begin(), body.end(), *e.re); break;
+      case K::RString: match = e.re && e.re->search(body); break;
     }
     if (match == e.rule.negate) {
       if (e.rule.kind == K::Status || e.rule.kind == K::RStatus)
@@ -285,9 +289,9 @@ Script tcp_check_script(const config::CheckConfig& c) {
       case RK::SendBinary: s.steps.push_back(send_step(r.data)); break;
       case RK::Expect: {
         using EK = config::TcpCheckRule::ExpectKind;
-        std::optional<std::regex> re;
-        if (r.expect == EK::RString || r.expect == EK::RBinary) re.emplace(r.pattern, std::regex::extended);
-        auto rule = std::make_shared<std::pair<config::TcpCheckRule, std::optional<std::regex>>>(r, std::move(re));
+        std::optional<core::Regex> re;
+        if (r.expect == EK::RString || r.expect == EK::RBinary) re = check_regex(r.pattern);
+        auto rule = std::make_shared<std::pair<config::TcpCheckRule, std::optional<core::Regex>>>(r, std::move(re));
         s.steps.push_back(expect_step([rule, n](std::string_view in, bool eof) {
           return judge_tcp_expect(rule->first, rule->second, n, in, eof);
         }));

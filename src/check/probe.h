@@ -7,13 +7,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "backend/server.h"
 #include "config/model.h"
+#include "core/regex.h"
 
 namespace sluice::check {
 
@@ -67,7 +67,7 @@ bool status_in_list(std::string_view list, int code);
 
 struct CompiledExpect {
   config::HttpCheckExpect rule;
-  std::optional<std::regex> re;
+  std::optional<core::Regex> re;   // rstatus / rstring; empty if the pattern did not compile
 };
 std::vector<CompiledExpect> compile_expects(const std::vector<config::HttpCheckExpect>& in);
 

@@ -5,6 +5,7 @@
 
 #include "config/acl_spec.h"
 #include "config/parse_internal.h"
+#include "core/regex.h"
 
 namespace sluice::config::detail {
 namespace {
@@ -446,6 +447,8 @@ Result<void> kw_http_check(ProxyConfig& p, const Line& l, Env&) {
     else if (k == "rstring") e.kind = HttpCheckExpect::Kind::RString;
     else return fail(fmt::format("http-check expect: '{}' is not supported (status, rstatus, string, rstring)", k));
     e.pattern = w[i + 1];
+    if (e.kind == HttpCheckExpect::Kind::RStatus || e.kind == HttpCheckExpect::Kind::RString)
+      if (auto re = core::Regex::compile(e.pattern); !re) return fail(re.error().message);
     c.expects.push_back(std::move(e));
     return {};
   }
@@ -517,6 +520,8 @@ Result<void> kw_tcp_check(ProxyConfig& p, const Line& l, Env&) {
     else if (k == "rbinary") t.expect = TcpCheckRule::ExpectKind::RBinary;
     else return fail(fmt::format("tcp-check expect: unknown match '{}' (string, rstring, binary, rbinary)", k));
     t.pattern = w[i + 1];
+    if (t.expect == TcpCheckRule::ExpectKind::RString || t.expect == TcpCheckRule::ExpectKind::RBinary)
+      if (auto re = core::Regex::compile(t.pattern); !re) return fail(re.error().message);
     if (t.expect == TcpCheckRule::ExpectKind::Binary) {
       auto b = decode_hex(t.pattern);
       if (!b) return fail(fmt::format("tcp-check expect binary: {}", b.error().message));

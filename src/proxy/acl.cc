@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/regex.h"
 #include "net/cidr.h"
 
 namespace sluice::proxy {
@@ -60,7 +61,7 @@ class CompiledAcl {
   Match match = Match::Str;
   bool icase = false;
   std::vector<std::string> pats;
-  std::vector<std::regex> regs;
+  std::vector<core::Regex> regs;
 
   bool needs_http() const { return spec.fetch.needs_http(); }
 
@@ -105,7 +106,7 @@ class CompiledAcl {
       case Match::Found: return true;
       case Match::Reg:
         for (auto& r : regs)
-          if (std::regex_search(v.begin(), v.end(), r)) return true;
+          if (r.search(v)) return true;
         return false;
       default: break;
     }
@@ -141,9 +142,9 @@ Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a) {
     c->pats = c->spec.strs;
   } else if (c->match == Match::Reg) {
     for (auto& p : a.patterns) {
-      auto flags = std::regex::ECMAScript | std::regex::optimize;
-      if (c->icase) flags |= std::regex::icase;
-      c->regs.emplace_back(p, flags);
+      auto re = core::Regex::compile(p, {.icase = c->icase});
+      if (!re) return fail(re.error().message);
+      c->regs.push_back(std::move(*re));
     }
   }
   return c;

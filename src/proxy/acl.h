@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
