@@ -69,13 +69,15 @@ void LineConn::read_input() {
 // Runs lines and commands until one answers later, the output is full, the input is
 // empty, or this wakeup's budget is spent (then the rest runs after the loop's other events).
 void LineConn::process() {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
   size_t budget = kWorkPerWakeup;
   while (!closed_ && !pending_ && !done_) {   // done_: nothing more runs, the rest is sent
     if (pending_output() >= kMaxPendingOutput) {
       flush();
       if (closed_ || pending_output() >= kMaxPendingOutput) break;   // EPOLLOUT resumes
     }
-    if (budget == 0) {
+    if (budget == 0 || (budget < kWorkPerWakeup && Clock::now() - start >= kTimePerWakeup)) {
       resume_.arm_soon(loop_);
       break;
     }

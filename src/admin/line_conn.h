@@ -16,8 +16,9 @@
 //     socket becomes writable again (EPOLLOUT) and running resumes;
 //   - input is read only while less than one line's worth (kMaxLine) is buffered: a client
 //     that sends without reading is held back by its own socket buffers;
-//   - one wakeup runs at most kWorkPerWakeup lines and commands, then yields to the loop's
-//     other events (Timer::arm_soon) before going on.
+//   - one wakeup runs at most kWorkPerWakeup lines and commands, and stops early after
+//     kTimePerWakeup, then yields to the loop's other events (Timer::arm_soon) before going
+//     on (a single command is not cut: its answer is built whole).
 // So a session holds at most kMaxLine + 4 KiB of input and kMaxPendingOutput + one answer of
 // output. The fd is edge-triggered: reads stop short of EAGAIN only when the input is full,
 // and resume when a line has been taken from it.
@@ -25,6 +26,7 @@
 // Runs on one event loop. Owns itself: close() frees it through the loop's deferred deletion.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -41,6 +43,7 @@ class LineConn : public core::IoHandler, public core::Deletable {
  public:
   static constexpr size_t kMaxPendingOutput = 64 * 1024;
   static constexpr size_t kWorkPerWakeup = 64;
+  static constexpr std::chrono::microseconds kTimePerWakeup{2000};
 
   void on_io(uint32_t events) final;
   void close();

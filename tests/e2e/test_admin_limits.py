@@ -75,7 +75,7 @@ def commands() -> bytes:
 def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     lb = start(farm, sluice)
     pid = lb.proc.pid
-    latencies(lb.port, 0.3)   # warm up: the first requests allocate the pools
+    quiet = latencies(lb.port, 1.0)   # also warms up: the first requests allocate the pools
     base = rss_kb(pid)
 
     cli = socket.socket(socket.AF_UNIX)
@@ -115,6 +115,7 @@ def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     sender.join(5)
     assert sent.is_set()
     text = b"".join(chunks).decode()
+    text = text.removeprefix("\n")   # haproxy answers `prompt` with an empty line
     assert text.startswith("> ")
     blocks = text[2:].split("\n\n> ")
     assert blocks[-1] == ""
@@ -124,8 +125,8 @@ def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
         if i % LEVEL_EVERY == 0:
             assert b == "user", (i, b[:200])
         else:
-            assert b.startswith("Name: sluice\n") and "\nUptime_sec: " in b, (i, b[:200])
-    print(f"flood: rss +{grown} kB, p99 {p99(lat) * 1000:.1f} ms over {len(lat)} requests; "
+            assert b.startswith("Name: ") and "\nUptime_sec: " in b and "\n\n" not in b, (i, b[:200])
+    print(f"quiet: p99 {p99(quiet) * 1000:.1f} ms over {len(quiet)} requests; flood: rss +{grown} kB, p99 {p99(lat) * 1000:.1f} ms over {len(lat)} requests; "
           f"drain: p99 {p99(traffic) * 1000:.1f} ms over {len(traffic)} requests, "
           f"{sum(map(len, chunks)) >> 20} MiB of answers")
     assert traffic and p99(traffic) < 0.2, f"traffic p99 {p99(traffic):.3f}s while a CLI client drains"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ class TestConn final : public LineConn {
   using LineConn::buffered_input;
   using LineConn::pending_output;
   size_t runs = 0;
+  std::chrono::microseconds cost{0};   // each command keeps the loop this long
 
  private:
   Result<std::vector<Words>> split(std::string_view line) override {
@@ -33,6 +35,8 @@ class TestConn final : public LineConn {
   }
   void run(const Words& cmd) override {
     ++runs;
+    for (auto until = std::chrono::steady_clock::now() + cost; std::chrono::steady_clock::now() < until;) {
+    }
     std::string text = cmd[0];
     if (text.size() < answer_size_) text.resize(answer_size_, '.');
     write(text + "\n\n");
@@ -163,28 +167,43 @@ struct Other : core::IoHandler {
   void on_io(uint32_t) override { seen.push_back(conn->runs); }
 };
 
-TEST(LineConnTest, ManyPipelinedCommandsLetOtherEventsRunBetweenBatches) {
+// Pipelined commands, each costing `cost`: the gaps Other saw, in commands.
+std::vector<size_t> gaps_seen_by_other_events(size_t n, std::chrono::microseconds cost) {
   core::EventLoop loop;
   Pair p;
-  constexpr size_t kCmds = 1000;
   auto* conn = new TestConn(loop, p.sv[0], true, 0);
+  conn->cost = cost;
   Other other;
   other.conn = conn;
   int ov[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, ov), 0);
-  ASSERT_EQ(::write(ov[1], "x", 1), 1);
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, ov), 0);
+  EXPECT_EQ(::write(ov[1], "x", 1), 1);
   loop.add(ov[0], EPOLLIN, &other, true);
-  std::string cmds = numbered(kCmds);
-  ASSERT_EQ(::write(p.sv[1], cmds.data(), cmds.size()), static_cast<ssize_t>(cmds.size()));
+  std::string cmds = numbered(n);
+  EXPECT_EQ(::write(p.sv[1], cmds.data(), cmds.size()), static_cast<ssize_t>(cmds.size()));
   Client client(loop, p.sv[1], "");
-  ASSERT_TRUE(run_until(loop, [&] { return conn->runs == kCmds; }));
-  ASSERT_GT(other.seen.size(), kCmds / (2 * LineConn::kWorkPerWakeup));
-  for (size_t i = 1; i < other.seen.size(); ++i)
-    EXPECT_LE(other.seen[i] - other.seen[i - 1], 2 * LineConn::kWorkPerWakeup) << i;
+  EXPECT_TRUE(run_until(loop, [&] { return conn->runs == n; }));
+  std::vector<size_t> gaps;
+  for (size_t i = 1; i < other.seen.size(); ++i) gaps.push_back(other.seen[i] - other.seen[i - 1]);
   loop.remove(ov[0]);
   ::close(ov[0]);
   ::close(ov[1]);
   conn->close();
+  return gaps;
+}
+
+TEST(LineConnTest, ManyPipelinedCommandsLetOtherEventsRunBetweenBatches) {
+  constexpr size_t kCmds = 1000;
+  auto gaps = gaps_seen_by_other_events(kCmds, std::chrono::microseconds(0));
+  ASSERT_GT(gaps.size(), kCmds / (2 * LineConn::kWorkPerWakeup));
+  for (size_t g : gaps) EXPECT_LE(g, 2 * LineConn::kWorkPerWakeup);
+}
+
+TEST(LineConnTest, SlowCommandsYieldAfterTheTimeBudget) {
+  // 1 ms each: the 2 ms budget lets at most 3 run in one go (2 when not cut short).
+  auto gaps = gaps_seen_by_other_events(30, std::chrono::microseconds(1000));
+  ASSERT_GE(gaps.size(), 5u);
+  for (size_t g : gaps) EXPECT_LE(g, 6u);
 }
 
 TEST(LineConnTest, OneShotAnswerLargerThanTheLimitIsSentWholeThenCloses) {
