@@ -190,8 +190,9 @@ Result<int> open_one(const config::StatsSocket& spec, int backlog) {
 
 Result<Sockets> open_sockets(proxy::Runtime& rt) {
   Sockets out;
+  int backlog = static_cast<int>(std::clamp<uint32_t>(rt.config().global.stats_maxconn, 1, 4096));
   for (const auto& spec : rt.config().global.stats_sockets) {
-    auto fd = open_one(spec, static_cast<int>(std::clamp<uint32_t>(rt.config().global.stats_maxconn, 1, 4096)));
+    auto fd = open_one(spec, backlog);
     if (!fd) {
       for (int f : out.fds) ::close(f);
       return fail(fd.error().message);
