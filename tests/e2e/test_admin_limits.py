@@ -43,6 +43,12 @@ def rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+def sanitized(pid: int) -> bool:
+    """An ASan build: slower, and its quarantine keeps freed memory resident for a while."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
 def start(farm, sluice, extra=""):
     app = farm(1)[0]
     lb = sluice(CFG, p1=app.port, extra=extra)
@@ -75,6 +81,7 @@ def commands() -> bytes:
 def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     lb = start(farm, sluice)
     pid = lb.proc.pid
+    slow = 0.5 if sanitized(pid) else 0.2   # p99 bound, s
     quiet = latencies(lb.port, 1.0)   # also warms up: the first requests allocate the pools
     base = rss_kb(pid)
 
@@ -94,7 +101,7 @@ def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     grown = rss_kb(pid) - base
     assert grown < 20 * 1024, f"RSS grew by {grown} kB while the CLI client did not read"
     assert not sent.is_set(), "sluice swallowed every command of a client that reads nothing"
-    assert p99(lat) < 0.2, f"traffic p99 {p99(lat):.3f}s while a CLI client floods"
+    assert p99(lat) < slow, f"traffic p99 {p99(lat):.3f}s while a CLI client floods"
 
     # Now it reads: every answer arrives, in order, while traffic stays fast.
     traffic: list[float] = []
@@ -129,8 +136,9 @@ def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     print(f"quiet: p99 {p99(quiet) * 1000:.1f} ms over {len(quiet)} requests; flood: rss +{grown} kB, p99 {p99(lat) * 1000:.1f} ms over {len(lat)} requests; "
           f"drain: p99 {p99(traffic) * 1000:.1f} ms over {len(traffic)} requests, "
           f"{sum(map(len, chunks)) >> 20} MiB of answers")
-    assert traffic and p99(traffic) < 0.2, f"traffic p99 {p99(traffic):.3f}s while a CLI client drains"
-    assert rss_kb(pid) - base < 20 * 1024
+    assert traffic and p99(traffic) < slow, f"traffic p99 {p99(traffic):.3f}s while a CLI client drains"
+    if not sanitized(pid):   # 200 MB of answers went through: none of it stays
+        assert rss_kb(pid) - base < 20 * 1024
 
 
 def prompt_conn(path: str) -> socket.socket:
