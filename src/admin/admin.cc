@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -22,12 +23,13 @@ namespace sluice::admin {
 namespace {
 
 class Conn;
+class Acceptor;
 
 struct State {
   proxy::Runtime* rt = nullptr;
   core::EventLoop* loop = nullptr;
   Sockets socks;
-  std::vector<std::unique_ptr<core::IoHandler>> acceptors;
+  std::vector<std::unique_ptr<Acceptor>> acceptors;
   std::vector<Conn*> conns;
   uint64_t timeout_ms = 10'000;
 };
@@ -35,6 +37,11 @@ State& state() {
   static State s;
   return s;
 }
+
+// `stats maxconn`: the number of client connections served at once (the master's channel
+// is not one of them).
+size_t max_conns() { return std::max<uint32_t>(state().rt->config().global.stats_maxconn, 1); }
+void resume_accepting();
 
 // A stats socket client. `expose_fd`: the socket has `expose-fd listeners` (`_getsocks`
 // allowed). `master`: the master's channel to this worker: prompt mode, no idle timeout,
@@ -59,7 +66,8 @@ class Conn final : public LineConn {
   void on_closed() override {
     idle_.disarm();
     auto& v = state().conns;
-    v.erase(std::remove(v.begin(), v.end(), this), v.end());
+    bool counted = std::erase(v, this) > 0;
+    if (counted) resume_accepting();
   }
 
   void run(const Words& w) override {
@@ -98,6 +106,8 @@ class Conn final : public LineConn {
   bool expose_fd_ = false, master_ = false;
 };
 
+// Over `stats maxconn`, as haproxy: the sockets are no longer polled and new clients wait in
+// the kernel's backlog (its size is `stats maxconn` too) until a connection ends.
 class Acceptor final : public core::IoHandler {
  public:
   Acceptor(int fd, Level level, bool expose_fd)
@@ -107,6 +117,7 @@ class Acceptor final : public core::IoHandler {
   ~Acceptor() override { state().loop->remove(fd_); }
   void on_io(uint32_t) override {
     for (int i = 0; i < 64; ++i) {
+      if (state().conns.size() >= max_conns()) return pause();
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -121,24 +132,37 @@ class Acceptor final : public core::IoHandler {
           core::log(core::Level::Warning, "stats socket accept: {}", std::strerror(errno));
         return;
       }
-      if (state().conns.size() >= std::max<uint32_t>(state().rt->config().global.stats_maxconn, 1)) {
-        ::close(c);   // like haproxy: over `stats maxconn`, refuse
-        continue;
-      }
       new Conn(c, level_, expose_fd_);   // owns itself; freed by Conn::close()
     }
   }
+  void resume() {
+    if (!paused_) return;
+    paused_ = false;
+    state().loop->modify(fd_, EPOLLIN, this, true);   // level-triggered: waiting clients fire
+  }
 
  private:
+  void pause() {
+    if (paused_) return;
+    paused_ = true;
+    state().loop->modify(fd_, 0, this, true);
+  }
   int fd_;
   Level level_;
   bool expose_fd_;
-  core::Timer retry_;
+  core::Timer retry_;     // out of descriptors: watch again after a pause
+  bool paused_ = false;   // at stats maxconn
 };
 
-Result<int> open_one(const config::StatsSocket& spec) {
+void resume_accepting() {
+  if (state().conns.size() >= max_conns()) return;
+  for (auto& a : state().acceptors) a->resume();
+}
+
+// The backlog is `stats maxconn`, as haproxy's (a listener's backlog defaults to its maxconn).
+Result<int> open_one(const config::StatsSocket& spec, int backlog) {
   if (spec.addr.kind == config::Address::Kind::Unix) {
-    auto fd = net::listen_unix(spec.addr.path, 10, spec.mode);
+    auto fd = net::listen_unix(spec.addr.path, backlog, spec.mode);
     if (!fd) return fd;
     std::optional<uid_t> uid = spec.uid;
     std::optional<gid_t> gid = spec.gid;
@@ -167,7 +191,7 @@ Result<int> open_one(const config::StatsSocket& spec) {
   }
   if (spec.addr.kind == config::Address::Kind::Inet && spec.addr.sa.ss_family != AF_UNSPEC) {
     net::ListenOptions opt;
-    opt.backlog = 10;
+    opt.backlog = backlog;
     auto fd = net::listen_on(reinterpret_cast<const sockaddr*>(&spec.addr.sa), spec.addr.sa_len, opt);
     if (!fd) return fail("stats socket " + spec.addr.text + ": " + fd.error().message);
     return fd;
@@ -179,8 +203,9 @@ Result<int> open_one(const config::StatsSocket& spec) {
 
 Result<Sockets> open_sockets(proxy::Runtime& rt) {
   Sockets out;
+  int backlog = static_cast<int>(std::clamp<uint32_t>(rt.config().global.stats_maxconn, 1, 4096));
   for (const auto& spec : rt.config().global.stats_sockets) {
-    auto fd = open_one(spec);
+    auto fd = open_one(spec, backlog);
     if (!fd) {
       for (int f : out.fds) ::close(f);
       return fail(fd.error().message);

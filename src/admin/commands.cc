@@ -435,6 +435,17 @@ void cmd_add_server(Context& ctx, Args a, Reply reply) {
   {
     std::lock_guard lk(b->mutex());
     if (b->find_server(cfg.name)) return reply("Already exists a server with the same name in backend.\n");
+    // As haproxy's `id` keyword: an id names one server of the backend (`show stat` sid,
+    // server-state files, `b=#ID` on the stats page).
+    if (cfg.id)
+      for (auto& o : b->servers())
+        if (o->id() == *cfg.id) {
+          const config::SourceLoc& at = o->config().loc;
+          return reply(at.file.empty()
+                           ? fmt::format("'id' : custom id {} already used ('server {}')\n", *cfg.id, o->name())
+                           : fmt::format("'id' : custom id {} already used at {}:{} ('server {}')\n", *cfg.id,
+                                         at.file, at.line, o->name()));
+        }
     s = &b->add_server_locked(cfg, ctx.rt.allocate_server_index());
     // HAProxy: a dynamic server's checks start disabled; `enable health` / `enable agent`.
     s->health_check_disabled.store(true);
@@ -544,11 +555,11 @@ void Waiter::evaluate() {
   } else {
     std::lock_guard lk(b->mutex());
     Server* s = b->find_server(server);
-    if (!s) gone = removable ? "Success.\n" : "No such server.\n";   // already removed
+    if (!s) gone = removable ? "Done.\n" : "No such server.\n";   // already removed
     else ok = (!removable || s->admin_state() == AdminState::Maint) && s->counters.cur_sess.load() == 0;
   }
   if (!gone.empty()) return finish(this, gone);
-  if (ok) return finish(this, "Success.\n");
+  if (ok) return finish(this, "Done.\n");   // haproxy 3's answer when the condition is met
   uint64_t now = waiters().loop->now();
   if (now >= deadline) return finish(this, "Wait delay expired.\n");
   timer.arm(*waiters().loop, std::min(deadline, now + 50));
@@ -567,7 +578,8 @@ void cmd_wait(Context& ctx, Args a, Reply reply) {
       "  srv-removable <bk>/<srv> : wait until the server is in maintenance with no session left\n"
       "                             (it can then be deleted with 'del server')\n"
       "  srv-drained <bk>/<srv>   : (sluice) wait until the server has no session left\n"
-      "Without a condition, waits for <delay>. Replies 'Success.' or 'Wait delay expired.'\n";
+      "Replies 'Done.' once the condition is met (or the delay is over, without one), else\n"
+      "'Wait delay expired.'\n";
   if (help) return reply(std::string(kUsage));
   auto delay = parse_delay_ms(arg(a, i));
   if (!delay) return reply(std::string("Invalid delay.\n") + std::string(kUsage));

@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <cctype>
+
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "backend/state.h"
+#include "core/assert.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -58,6 +63,9 @@ std::string url_decode(std::string_view s) {
   return o;
 }
 
+// RFC 4648 base64, strictly: its alphabet only, padded to a multiple of 4, '=' only as the
+// last one or two characters, and the unused bits of the last group zero (the one canonical
+// encoding of the value: no junk, spaces or line breaks get through).
 std::optional<std::string> base64_decode(std::string_view in) {
   auto val = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -67,12 +75,16 @@ std::optional<std::string> base64_decode(std::string_view in) {
     if (c == '/') return 63;
     return -1;
   };
+  if (in.size() % 4 != 0) return std::nullopt;
+  size_t pad = 0;
+  if (in.ends_with("==")) pad = 2;
+  else if (in.ends_with("=")) pad = 1;
   std::string out;
+  out.reserve(in.size() / 4 * 3);
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = val(c);
+  for (char c : in.substr(0, in.size() - pad)) {
+    int v = val(c);   // a '=' before the end is not in the alphabet
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
@@ -81,20 +93,50 @@ std::optional<std::string> base64_decode(std::string_view in) {
       out += static_cast<char>((acc >> bits) & 0xff);
     }
   }
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
+}
+
+std::optional<std::string> basic_credentials(std::string_view value) {
+  constexpr std::string_view kScheme = "basic";   // a scheme name is case-insensitive
+  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ') return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);   // 1*SP
+  auto creds = base64_decode(value);
+  if (!creds || creds->find(':') == std::string::npos) return std::nullopt;
+  for (unsigned char c : *creds)   // RFC 7617: no control characters in user-id or password
+    if (c < 0x20 || c == 0x7f) return std::nullopt;
+  return creds;
+}
+
+bool credentials_match(std::string_view given, const std::vector<std::string>& allowed) {
+  // Compared as SHA-256 digests with CRYPTO_memcmp: equal-length buffers whatever the
+  // lengths, every configured pair checked, so the time says nothing of where or whether
+  // they differ.
+  auto digest = [](std::string_view s, unsigned char (&md)[32]) {
+    unsigned int n = 0;
+    SLUICE_CHECK(EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr) == 1 && n == 32,
+             "EVP_Digest(sha256) failed");
+  };
+  unsigned char want[32], got[32];
+  digest(given, got);
+  int match = 0;
+  for (const auto& a : allowed) {
+    digest(a, want);
+    match |= CRYPTO_memcmp(want, got, sizeof got) == 0;
+  }
+  return match != 0;
 }
 
 bool authorized(const config::StatsConfig& cfg, const http::RequestHead& req) {
   if (cfg.auth.empty()) return true;
-  for (int i = req.find("authorization"); i >= 0; i = req.find("authorization", i + 1)) {
-    std::string_view v = req.headers[static_cast<size_t>(i)].value;
-    if (v.size() < 6 || (v.substr(0, 6) != "Basic " && v.substr(0, 6) != "basic ")) continue;
-    auto creds = base64_decode(v.substr(6));
-    if (!creds) continue;
-    for (const auto& a : cfg.auth)
-      if (a == *creds) return true;
-  }
-  return false;
+  // Authorization is a singleton field (RFC 9110 11.6.2): two of them are not credentials.
+  int i = req.find("authorization");
+  if (i < 0 || req.find("authorization", i + 1) >= 0) return false;
+  auto creds = basic_credentials(req.headers[static_cast<size_t>(i)].value);
+  return creds && credentials_match(*creds, cfg.auth);
 }
 
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body) {

@@ -53,7 +53,12 @@ std::string serve(Service s, const ServiceRequest& req);
 
 // Helpers, exposed for tests.
 std::string url_decode(std::string_view s);   // form encoding: '+' is a space
-std::optional<std::string> base64_decode(std::string_view in);
+std::optional<std::string> base64_decode(std::string_view in);   // strict RFC 4648
+// An Authorization value's RFC 7617 `Basic` credentials ("user:password"); nullopt for any
+// other scheme, malformed base64, no ':' or a control character.
+std::optional<std::string> basic_credentials(std::string_view value);
+// Whether `given` is one of `allowed`, in time independent of their contents.
+bool credentials_match(std::string_view given, const std::vector<std::string>& allowed);
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);
 
 }  // namespace sluice::stats

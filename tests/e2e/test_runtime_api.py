@@ -204,12 +204,12 @@ def test_drain_under_load_then_maint_and_ready(farm, sluice):
     t = threading.Thread(target=slow)
     t.start()
     wait_until(lambda: "srv=SRV1" in lb.cli("show sess"), what="a session on SRV1")
-    assert cli_wait(lb, "wait 5s srv-drained APP1/SRV1") == "Success.\n\n"
+    assert cli_wait(lb, "wait 5s srv-drained APP1/SRV1") == "Done.\n\n"
     t.join()
     assert not errors, errors
     wait_until(lambda: "srv=SRV1" not in lb.cli("show sess"), what="no session on SRV1")
     assert lb.cli("set server APP1/SRV1 state maint") == "\n"
-    assert cli_wait(lb, "wait 5s srv-removable APP1/SRV1") == "Success.\n\n"
+    assert cli_wait(lb, "wait 5s srv-removable APP1/SRV1") == "Done.\n\n"
     assert lb.cli("set server APP1/SRV1 state ready") == "\n"
     assert "SRV1" in {http_get(lb.port, "/").served_by for _ in range(6)}
 
@@ -219,6 +219,20 @@ def test_wait_times_out_with_clear_message(farm, sluice):
     assert cli_wait(lb, "wait 200ms srv-removable APP1/SRV1") == "Wait delay expired.\n\n"
     assert cli_wait(lb, "wait 50ms") == "Done.\n\n"
     assert cli_wait(lb, "wait -h").startswith("Usage: wait")
+
+
+def test_add_server_with_an_id_already_used_is_refused(farm, sluice):
+    apps, lb = start(farm, sluice, n=3)
+    port = apps[2].port
+    out = lb.cli(f"add server APP1/SRV3 127.0.0.1:{port} id 1")
+    assert out.startswith("'id' : custom id 1 already used at ") and out.endswith(" ('server SRV1')\n\n"), out
+    assert "SRV3" not in state_rows(lb.cli("show servers state APP1"))
+    assert lb.cli(f"add server APP1/SRV3 127.0.0.1:{port} id 7") == "New server registered.\n\n"
+    assert state_rows(lb.cli("show servers state APP1"))["SRV3"]["srv_id"] == "7"
+    assert lb.cli(f"add server APP1/SRV4 127.0.0.1:{port} id 7") == \
+        "'id' : custom id 7 already used ('server SRV3')\n\n"
+    assert lb.cli(f"add server APP1/SRV4 127.0.0.1:{port}") == "New server registered.\n\n"
+    assert state_rows(lb.cli("show servers state APP1"))["SRV4"]["srv_id"] == "8"
 
 
 def test_add_and_del_server(farm, sluice):
@@ -233,7 +247,7 @@ def test_add_and_del_server(farm, sluice):
     assert counts["SRV3"] >= 6, counts
     assert lb.cli("del server APP1/SRV3") == "Only servers in maintenance mode can be deleted.\n\n"
     assert lb.cli("set server APP1/SRV3 state maint") == "\n"
-    assert cli_wait(lb, "wait 5s srv-removable APP1/SRV3") == "Success.\n\n"
+    assert cli_wait(lb, "wait 5s srv-removable APP1/SRV3") == "Done.\n\n"
     assert lb.cli("del server APP1/SRV3") == "Server deleted.\n\n"
     assert "SRV3" not in state_rows(lb.cli("show servers state APP1"))
     assert {http_get(lb.port, "/").status for _ in range(6)} == {200}
@@ -361,7 +375,7 @@ def test_add_and_del_server_under_load_fail_nothing(farm, sluice):
         assert lb.cli("set server APP1/SRV3 state ready") == "\n"
         wait_until(lambda: sum(1 for _, s in results if s == "SRV3") >= 50, 10, "SRV3 to take traffic")
         assert lb.cli("set server APP1/SRV3 state maint") == "\n"
-        assert cli_wait(lb, "wait 10s srv-removable APP1/SRV3") == "Success.\n\n"
+        assert cli_wait(lb, "wait 10s srv-removable APP1/SRV3") == "Done.\n\n"
         assert lb.cli("del server APP1/SRV3") == "Server deleted.\n\n"
         mark = len(results)
         wait_until(lambda: len(results) >= mark + 100, 10, "traffic after the removal")

@@ -119,6 +119,25 @@ def test_basic_auth(sluice, farm):
     assert http_get(lb.port, "/").status == 200             # other paths are not protected
 
 
+def test_basic_auth_is_decoded_strictly(sluice, farm):
+    lb = start(sluice, farm, stats="stats auth admin:s3cret")
+    good = base64.b64encode(b"admin:s3cret").decode()
+
+    def status(*values: str) -> int:
+        return http_get(lb.port, "/lb-stats", headers=[("Authorization", v) for v in values]).status
+
+    assert status(f"Basic {good}") == 200
+    assert status(f"basic {good}") == 200 and status(f"BASIC {good}") == 200   # scheme: any case
+    for bad in (f"Basic {good}x", f"Basic {good.rstrip('=')}A", f"Basic {good} junk", f"Basic{good}",
+                f"Basic {good[:8]} {good[8:]}", f"Bearer {good}",
+                "Basic " + base64.b64encode(b"admins3cret").decode(),         # no colon
+                "Basic " + base64.b64encode(b"admin:s3cre").decode(),         # a prefix of it
+                "Basic " + base64.b64encode(b"admin:s3cret\n").decode(),      # a control character
+                "Basic " + base64.b64encode(b"admin:s3cretX").decode()):
+        assert status(bad) == 401, bad
+    assert status(f"Basic {good}", f"Basic {good}") == 401   # a singleton field, given twice
+
+
 PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$')
 
 

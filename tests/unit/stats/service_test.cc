@@ -22,7 +22,44 @@ TEST(StatsServiceTest, FormDecoding) {
 TEST(StatsServiceTest, Base64) {
   EXPECT_EQ(base64_decode("YWRtaW46czNjcmV0"), "admin:s3cret");
   EXPECT_EQ(base64_decode("YQ=="), "a");
+  EXPECT_EQ(base64_decode("YWI="), "ab");
+  EXPECT_EQ(base64_decode(""), "");
+  EXPECT_EQ(base64_decode("+/+/"), "\xfb\xff\xbf");
   EXPECT_FALSE(base64_decode("a*b").has_value());
+}
+
+TEST(StatsServiceTest, Base64IsStrict) {
+  for (std::string_view bad : {"YQ", "YQ=", "YWI", "Y===", "====", "YQ==YQ==", "YQ=a", "YR==", "YWJ=",
+                               "YWRt aW46", " YWRtaW46", "YWRtaW46\r\n", "YWRt\naW46", "YW-_"}) {
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(base64_decode(std::string_view("YWRtaW46czNjcmV0\0\0\0\0", 20)).has_value());
+}
+
+TEST(StatsServiceTest, BasicCredentials) {
+  EXPECT_EQ(basic_credentials("Basic YWRtaW46czNjcmV0"), "admin:s3cret");
+  EXPECT_EQ(basic_credentials("bAsIc YWRtaW46czNjcmV0"), "admin:s3cret");   // scheme: any case
+  EXPECT_EQ(basic_credentials("Basic   YWRtaW46czNjcmV0"), "admin:s3cret");  // 1*SP
+  EXPECT_EQ(basic_credentials("Basic YWRtaW46"), "admin:");                  // empty password
+  EXPECT_EQ(basic_credentials("Basic OnB3"), ":pw");                         // empty user-id
+  EXPECT_EQ(basic_credentials("Basic YTpiOmM="), "a:b:c");                   // ':' in the password
+  for (std::string_view bad : {
+           "Basic", "Basic ", "BasicYWRtaW46czNjcmV0", "Basic\tYWRtaW46czNjcmV0",
+           "Bearer YWRtaW46czNjcmV0", "Basix YWRtaW46czNjcmV0", "Basic YWRtaW46czNjcmV0 ",
+           "Basic YWRtaW46czNjcmV0,", "Basic YWRtaW46czNjcmV0 junk", "Basic YWRtaW4=",   // no ':'
+           "Basic YWRtaW46czNjcmV0=", "Basic YTpiCg==",   // "a:b\n": a control character
+           "Basic YWRtaW46czNjcmV0===", "Digest username=admin"}) {
+    EXPECT_FALSE(basic_credentials(bad).has_value()) << bad;
+  }
+}
+
+TEST(StatsServiceTest, CredentialsMatchWholeValuesOnly) {
+  std::vector<std::string> allowed{"admin:s3cret", "ops:pa:ss"};
+  EXPECT_TRUE(credentials_match("admin:s3cret", allowed));
+  EXPECT_TRUE(credentials_match("ops:pa:ss", allowed));
+  for (std::string_view bad : {"admin:s3cre", "admin:s3cret2", "admin:", "", "admin:S3cret", "ops:pa"})
+    EXPECT_FALSE(credentials_match(bad, allowed)) << bad;
+  EXPECT_FALSE(credentials_match("admin:s3cret", {}));
 }
 
 TEST(StatsPageTest, EscapesNamesAndMarksCells) {
