@@ -448,8 +448,8 @@ TEST(ConfigHttpRuleTest, Actions) {
   EXPECT_TRUE(rules[0].cond);
   EXPECT_EQ(rules[1].status, 429);
   EXPECT_EQ(rules[2].args, (std::vector<std::string>{"X-A", "1"}));
-  EXPECT_EQ(rules[3].args, (std::vector<std::string>{"X-B", "100%"}));   // "%%" is a literal '%'
-  EXPECT_EQ(rules[5].args, std::vector<std::string>{"X-D"});
+  EXPECT_EQ(rules[3].args, (std::vector<std::string>{"X-B", "100%%"}));   // a format: "%%" sends '%'
+  EXPECT_EQ(rules[5].args, (std::vector<std::string>{"X-D", "-m", "str"}));
   EXPECT_TRUE(rules[6].cond->unless);
   EXPECT_EQ(rules[7].status, 403);
   auto bad = load(std::string(kDefaults) + "frontend f\n  bind :80\n  http-request use-service lua.x\n"
@@ -469,9 +469,9 @@ TEST(ConfigHttpRuleTest, RefusedActionsAndArguments) {
       {"http-request redirect scheme https", "'http-request redirect' is not supported by sluice yet"},
       {"http-request return status 200", "'http-request return' is not supported by sluice yet"},
       {"http-request deny hdr X-A b", "'http-request deny ... hdr' is not supported by sluice yet"},
-      {"http-request set-header X-A %[src]", "'http-request set-header' with a log-format value ('%[src]') is not supported by sluice yet"},
-      {"http-request add-header X-A %ci", "'http-request add-header' with a log-format value ('%ci') is not supported by sluice yet"},
-      {"http-request del-header X-A -m beg", "'http-request del-header ... -m beg' is not supported by sluice yet"},
+      {"http-request add-header X-A %ci", "'%ci' in a header value: only %[fetch] expressions are supported by sluice yet"},
+      {"http-request set-header X-A %[nosuchfetch]", "'%[nosuchfetch]': fetch method 'nosuchfetch' is unknown or not supported by sluice yet"},
+      {"http-request del-header X-A -m reg", "del-header -m reg is not supported by sluice yet"},
       {"http-response deny", "'http-response deny' is not supported by sluice yet"},
       {"http-response set-header X-A 1", "'http-response set-header' is not supported by sluice yet"},
       {"http-response del-header X-A", "'http-response del-header' is not supported by sluice yet"},

@@ -22,7 +22,7 @@ constexpr const char* kHead = "defaults\n  mode http\n  timeout connect 1s\n  ti
 // unknown user names) comes out together, each line with its file:line.
 TEST(RuntimeCompileTest, ReportsEveryErrorWithFileAndLine) {
   auto cfg = parse(std::string(kHead) +
-                   "listen web\n  bind :80\n  acl up nbsrv(b) gt 0\n  http-request deny if up\n"
+                   "listen web\n  bind :80\n  acl up path_reg ^(a\n  http-request deny if up\n"
                    "  stick-table type string size 1k\n  stick on req.nosuchfetch\n"
                    "  bind /tmp/sluice-test.sock user no-such-user-sluice\n  server s 127.0.0.1:1\n");
   auto rt = Runtime::build(cfg);
