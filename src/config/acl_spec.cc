@@ -347,7 +347,7 @@ Result<std::vector<FormatPart>> parse_sample_format(std::string_view text) {
     }
     if (i + 1 >= text.size() || text[i + 1] != '[') {
       // HAProxy reads any other '%' as a log-format variable (%ci, %{+Q}...): not expanded here.
-      return fail(fmt::format("'{}' in a header value: only %[fetch] expressions are supported by sluice yet "
+      return fail(fmt::format("'{}' in a header value is not supported by sluice yet: only %[fetch] expressions are "
                               "(write %% for a literal '%')", text.substr(i, 4)));
     }
     size_t close = text.find(']', i);

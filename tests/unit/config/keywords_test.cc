@@ -469,7 +469,7 @@ TEST(ConfigHttpRuleTest, RefusedActionsAndArguments) {
       {"http-request redirect scheme https", "'http-request redirect' is not supported by sluice yet"},
       {"http-request return status 200", "'http-request return' is not supported by sluice yet"},
       {"http-request deny hdr X-A b", "'http-request deny ... hdr' is not supported by sluice yet"},
-      {"http-request add-header X-A %ci", "'%ci' in a header value: only %[fetch] expressions are supported by sluice yet"},
+      {"http-request add-header X-A %ci", "'%ci' in a header value is not supported by sluice yet: only %[fetch] expressions are"},
       {"http-request set-header X-A %[nosuchfetch]", "'%[nosuchfetch]': fetch method 'nosuchfetch' is unknown or not supported by sluice yet"},
       {"http-request del-header X-A -m reg", "del-header -m reg is not supported by sluice yet"},
       {"http-response deny", "'http-response deny' is not supported by sluice yet"},
