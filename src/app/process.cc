@@ -99,6 +99,21 @@ void Process::signal_old(int sig) {
   for (pid_t p : opt_.terminate_pids) ::kill(p, sig);
 }
 
+// Gave up after pausing them: SIGTTIN, but only once each old process has taken our SIGTTOU.
+// Both pending together, it would take SIGTTIN (21) first, then SIGTTOU (22), and stay paused
+// with nobody serving. A process too busy to take it in time gets SIGTTIN anyway (warned).
+void Process::resume_old() {
+  constexpr std::chrono::milliseconds kLimit{5000};
+  auto wait_then_resume = [&](pid_t p) {
+    if (!wait_signal_taken(p, SIGTTOU, kLimit))
+      core::log(core::Level::Warning, "process {} did not take SIGTTOU within {} ms; it may stay paused", p,
+                kLimit.count());
+    ::kill(p, SIGTTIN);
+  };
+  for (pid_t p : opt_.finish_pids) wait_then_resume(p);
+  for (pid_t p : opt_.terminate_pids) wait_then_resume(p);
+}
+
 int Process::run() {
   core::set_log_quiet(opt_.quiet);
   core::set_log_debug(opt_.debug);
@@ -178,7 +193,7 @@ int Process::run_standalone() {
   bool paused_old = takeover && !rt_->all_inherited(inherited);
   if (paused_old) signal_old(SIGTTOU);
   auto give_up = [&](const std::string& msg) {
-    if (paused_old) signal_old(SIGTTIN);
+    if (paused_old) resume_old();
     rt_->close_listeners();
     close_all(inherited);
     core::log(core::Level::Alert, "{}", msg);

@@ -62,6 +62,7 @@ class Process {
   void hard_stop();
   void for_each_worker(void (proxy::Worker::*fn)());
   void signal_old(int sig);
+  void resume_old();
 
   Options opt_;
   std::optional<config::Config> cfg_;

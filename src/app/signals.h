@@ -2,6 +2,9 @@
 // the threads it starts afterwards) and read from a signalfd on an event loop.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <functional>
 #include <span>
 
@@ -15,6 +18,17 @@ void detach_from_terminal(bool keep_stderr);
 
 // Blocks `sigs` in the calling thread; threads created later inherit the mask.
 void block_signals(std::span<const int> sigs);
+
+// Whether `sig` sent with kill() to process `pid` is still pending there, i.e. not yet
+// taken (read from its signalfd or delivered to a handler): /proc/<pid>/status, ShdPnd.
+// False when that cannot be told (no such process, no /proc).
+bool signal_pending(pid_t pid, int sig);
+
+// Waits until `pid` has taken `sig` (see signal_pending), at most `limit`. Two standard
+// signals pending together are taken lowest number first, whatever order they were sent
+// in: a sender whose signals mean "pause" then "resume" (SIGTTOU 22, then SIGTTIN 21) must
+// not send the second before the first is taken. True if taken, false on timeout.
+bool wait_signal_taken(pid_t pid, int sig, std::chrono::milliseconds limit);
 
 class SignalWatcher final : public core::IoHandler {
  public:

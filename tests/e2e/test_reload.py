@@ -358,6 +358,39 @@ def test_sf_broken_config_keeps_old_process(farm, sluice, procs):
     assert lb.proc.poll() is None
 
 
+def signal_pending(pid: int, sig: int) -> bool:
+    """Whether `sig`, sent to `pid` with kill(), is not taken yet (ShdPnd in /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("ShdPnd:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+def test_failed_reload_resumes_an_old_process_slow_to_take_signals(farm, sluice, procs):
+    # A busy old process can have SIGTTOU and SIGTTIN pending together: it takes SIGTTIN (21)
+    # first, then SIGTTOU (22), and stays paused with nobody serving. Stopping it makes that
+    # certain; the new process must send SIGTTIN only once SIGTTOU is taken.
+    apps, lb, pidfile = start_sf(farm, sluice)
+    ps = procs(lb)
+    old = lb.proc.pid
+    lb.cfg_path.write_text(lb.cfg_path.read_text().replace("frontend fe\n", "frontend fe\n    bind 192.0.2.1:1\n"))
+    os.kill(old, signal.SIGSTOP)
+    try:
+        p = ps.spawn("-f", str(lb.cfg_path), "-p", str(pidfile), "-sf", str(old))
+        wait_until(lambda: signal_pending(old, signal.SIGTTOU), what="the new process to pause the old one")
+        # A sender that does not wait sends SIGTTIN right away (its bind fails at once): a
+        # second is ample for it to show. Ours waits (up to 5 s) for SIGTTOU to be taken.
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and p.poll() is None and not signal_pending(old, signal.SIGTTIN):
+            time.sleep(0.02)
+        assert not signal_pending(old, signal.SIGTTIN), "SIGTTIN sent before SIGTTOU was taken"
+    finally:
+        os.kill(old, signal.SIGCONT)
+    assert p.wait(10) != 0
+    assert http_get(lb.port, "/", timeout=5).status == 200
+    assert "Resuming listeners" in lb.log().split("Pausing listeners")[-1]
+
+
 def test_sf_with_explicit_x_and_st(farm, sluice, procs):
     apps, lb, pidfile = start_sf(farm, sluice)
     ps = procs(lb)
