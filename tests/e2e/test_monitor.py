@@ -4,6 +4,7 @@ answered and closed at once, never forwarded and never logged. The checker here 
 client socket bound to 127.0.0.2 (loopback covers 127/8)."""
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -34,6 +35,14 @@ def connect_from(src_ip: str, port: int) -> socket.socket:
     return s
 
 
+def stats_on(ctl: HttpConn) -> dict:
+    """The backend's counters, asked on one kept-alive control connection. A new connection
+    per read (app.stats()) would race: the app counts a closed connection in
+    active_connections until its thread has seen the close, so the previous read's connection
+    may still be counted in the next one. The asking connection itself is never counted."""
+    return json.loads(ctl.request("GET", "/_demo/stats").body)
+
+
 def read_all(s: socket.socket) -> bytes:
     data = b""
     while True:
@@ -46,11 +55,12 @@ def read_all(s: socket.socket) -> bytes:
 def test_monitor_uri_answers_200_without_forwarding(sluice, demo_app):
     app = demo_app("A")
     lb = sluice(CFG, mode="http", app=app.port, opts="monitor-uri /haproxy_test")
-    before = app.stats()
-    r = http_get(lb.port, "/haproxy_test")
-    assert r.status == 200
-    assert r.served_by is None
-    assert app.stats() == before                        # never reached the server
+    with HttpConn(app.port) as ctl:
+        before = stats_on(ctl)
+        r = http_get(lb.port, "/haproxy_test")
+        assert r.status == 200
+        assert r.served_by is None
+        assert stats_on(ctl) == before                  # never reached the server
     assert http_get(lb.port, "/").served_by == "A"      # other paths are forwarded
 
 
@@ -66,14 +76,15 @@ def test_monitor_fail_answers_503(sluice, demo_app):
 def test_monitor_net_http_answers_and_closes(sluice, demo_app):
     app = demo_app("A")
     lb = sluice(CFG, mode="http", app=app.port, opts="monitor-net 127.0.0.2/31\n    option dontlognull")
-    before = app.stats()
-    with connect_from("127.0.0.2", lb.port) as s:
-        # The answer comes without sending anything, and the connection is closed.
-        data = read_all(s)
-    assert data.startswith(b"HTTP/1.0 200 OK\r\n"), data
-    with connect_from("127.0.0.3", lb.port) as s:      # also in 127.0.0.2/31
-        assert read_all(s).startswith(b"HTTP/1.0 200 OK")
-    assert app.stats() == before
+    with HttpConn(app.port) as ctl:
+        before = stats_on(ctl)
+        with connect_from("127.0.0.2", lb.port) as s:
+            # The answer comes without sending anything, and the connection is closed.
+            data = read_all(s)
+        assert data.startswith(b"HTTP/1.0 200 OK\r\n"), data
+        with connect_from("127.0.0.3", lb.port) as s:  # also in 127.0.0.2/31
+            assert read_all(s).startswith(b"HTTP/1.0 200 OK")
+        assert stats_on(ctl) == before
     # Other clients are proxied normally.
     with HttpConn(lb.port) as c:
         assert c.request("GET", "/").served_by == "A"
