@@ -33,10 +33,8 @@ struct State {
   std::vector<Conn*> conns;
   uint64_t timeout_ms = 10'000;
 };
-State& state() {
-  static State s;
-  return s;
-}
+// Defined after Acceptor: destroying the state needs the complete type.
+State& state();
 
 // `stats maxconn`: the number of client connections served at once (the master's channel
 // is not one of them).
@@ -153,6 +151,11 @@ class Acceptor final : public core::IoHandler {
   core::Timer retry_;     // out of descriptors: watch again after a pause
   bool paused_ = false;   // at stats maxconn
 };
+
+State& state() {
+  static State s;
+  return s;
+}
 
 void resume_accepting() {
   if (state().conns.size() >= max_conns()) return;
