@@ -6,6 +6,7 @@
 #include "config/acl_spec.h"
 #include "config/parse_internal.h"
 #include "core/regex.h"
+#include "http/errors.h"
 
 namespace sluice::config::detail {
 namespace {
@@ -834,6 +835,9 @@ Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
     if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
     auto n = parse_uint(args[i + 1], 999);
     if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
+    if (!http::has_error_page(static_cast<uint16_t>(*n)))
+      return fail(fmt::format("{} deny: status code '{}' has no default error page (HAProxy refuses it too)",
+                              w[0], args[i + 1]));
     rule.status = static_cast<uint16_t>(*n);
   }
   return {};
@@ -930,10 +934,8 @@ Result<void> kw_monitor(ProxyConfig& p, const Line& l, Env&) {
 Result<void> kw_errorfile(ProxyConfig& p, const Line& l, Env&) {
   W w = l.words;
   if (auto r = exactly(w, 2, "<code> <file>"); !r) return r;
-  static constexpr uint16_t kCodes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429,
-                                        500, 501, 502, 503, 504};
   auto n = parse_uint(w[1], 999);
-  if (!n || std::find(std::begin(kCodes), std::end(kCodes), *n) == std::end(kCodes))
+  if (!n || !http::has_error_page(static_cast<uint16_t>(*n)))
     return fail(fmt::format("errorfile: status code '{}' cannot be customized", w[1]));
   struct stat st{};
   if (::stat(w[2].c_str(), &st) != 0 || !S_ISREG(st.st_mode))
