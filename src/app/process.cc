@@ -88,6 +88,10 @@ LoadedConfig load_config(const Options& opt) {
   }
   out.cfg = std::move(res.config);
   if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
+  if (opt.default_maxconn)   // HAProxy's -N: the default a `maxconn` line (or defaults) overrides
+    for (auto& p : out.cfg->proxies)
+      if ((p.kind == config::ProxyConfig::Kind::Frontend || p.kind == config::ProxyConfig::Kind::Listen) &&
+          !p.maxconn) p.maxconn = *opt.default_maxconn;
   return out;
 }
 
