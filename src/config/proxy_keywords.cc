@@ -97,10 +97,9 @@ Result<void> kw_bind(ProxyConfig& p, const Line& l, Env& env) {
     } else if (o == "mode") {
       auto a = arg();
       if (!a) return unexpected(a.error());
-      char* end = nullptr;
-      unsigned long m = std::strtoul(a->c_str(), &end, 8);
-      if (a->empty() || *end != '\0' || m > 07777) return fail(fmt::format("bind option 'mode' expects an octal mode, got '{}'", *a));
-      proto.mode = static_cast<uint32_t>(m);
+      auto m = parse_octal_mode(*a);
+      if (!m) return fail(fmt::format("bind option 'mode': {}", m.error().message));
+      proto.mode = *m;
     } else {
       static constexpr std::string_view kKnown[] = {"v4v6", "v6only", "transparent", "defer-accept",
           "name", "interface", "user", "group", "backlog", "mode"};

@@ -614,6 +614,24 @@ TEST(ConfigGlobalTest, Errors) {
   EXPECT_TRUE(has_diag(r, "t.cfg:7: 'daemon' expects no argument")) << dump(r);
 }
 
+// Socket modes are octal digits up to 777; strtoul used to take a sign, spaces or junk after.
+TEST(ConfigGlobalTest, SocketModesAreStrictOctal) {
+  auto ok = load("global\n  stats socket /tmp/a.sock mode 0660\n  stats socket /tmp/b.sock mode 777\n" +
+                 std::string(kDefaults) + "frontend f\n  bind /tmp/c.sock mode 600\n");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.config->global.stats_sockets[0].mode, 0660u);
+  EXPECT_EQ(ok.config->global.stats_sockets[1].mode, 0777u);
+  for (const char* bad : {"+644", "-1", "0x1ff", "644x", "8", "1000", "07777", "", "00000"}) {
+    const std::string b = bad;
+    auto g = load("global\n  stats socket /tmp/a.sock mode '" + b + "'\n");
+    EXPECT_TRUE(has_diag(g, "t.cfg:2: stats socket mode: '" + b + "' is not an octal mode (octal digits, at most 777)"))
+        << dump(g);
+    auto f = load(std::string(kDefaults) + "frontend f\n  bind /tmp/c.sock mode '" + b + "'\n");
+    EXPECT_TRUE(has_diag(f, "t.cfg:6: bind option 'mode': '" + b + "' is not an octal mode (octal digits, at most 777)"))
+        << dump(f);
+  }
+}
+
 // Debian's stock /etc/haproxy/haproxy.cfg (errorfiles dropped: they need the files).
 TEST(ConfigGlobalTest, DebianStockConfig) {
   auto r = load("global\n\tlog /dev/log\tlocal0\n\tlog /dev/log\tlocal1 notice\n\tchroot /var/lib/haproxy\n"
