@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +14,19 @@ bool is_pid(const char* s) {
   for (const char* p = s; *p; ++p)
     if (*p < '0' || *p > '9') return false;
   return true;
+}
+
+// A connection limit: decimal digits only, 1..UINT32_MAX (strtoul took "12abc", "-1" or "").
+Result<uint32_t> parse_limit(std::string_view opt, const std::string& v) {
+  uint64_t n = 0;
+  bool ok = !v.empty() && v.size() <= 10;
+  for (char c : v) {
+    if (c < '0' || c > '9') ok = false;
+    else n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!ok || n == 0 || n > UINT32_MAX)
+    return fail(fmt::format("option '{}' expects a connection limit (1 to {}), not '{}'", opt, UINT32_MAX, v));
+  return static_cast<uint32_t>(n);
 }
 }  // namespace
 
@@ -62,11 +76,13 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       auto v = need("a socket path");
       if (!v) return unexpected(v.error());
       o.fd_socket = *v;
-    } else if (a == "-N") {
+    } else if (a == "-n" || a == "-N") {
       auto v = need("a number");
       if (!v) return unexpected(v.error());
-      o.maxconn = static_cast<uint32_t>(std::strtoul(v->c_str(), nullptr, 10));
-    } else if (a == "-L") {
+      auto n = parse_limit(a, *v);
+      if (!n) return unexpected(n.error());
+      (a == "-n" ? o.maxconn : o.default_maxconn) = *n;
+    } else if (a == "-L") {   // the local peers name: sluice has no peers, so nothing uses it
       auto v = need("a peer name");
       if (!v) return unexpected(v.error());
     } else if (a == "-sf" || a == "-st") {
@@ -96,6 +112,7 @@ std::string usage(const char* prog) {
       "        -D goes daemon ; -W master-worker mode ; -S master CLI socket.\n"
       "        -q quiet mode : don't display messages\n"
       "        -c check mode : only check the configuration and exit (0 = valid, 1 = invalid)\n"
+      "        -n sets the global maxconn (over the config's) ; -N the maxconn of proxies that set none.\n"
       "        -p writes pids of all children to this file\n"
       "        -sf/-st [pid ]* finishes/terminates old pids after a successful start.\n"
       "        -x <unix_socket> gets listening sockets from a running sluice or haproxy.\n",

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "app/handover.h"
@@ -88,6 +89,10 @@ LoadedConfig load_config(const Options& opt) {
   }
   out.cfg = std::move(res.config);
   if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
+  if (opt.default_maxconn)   // HAProxy's -N: the default a `maxconn` line (or defaults) overrides
+    for (auto& p : out.cfg->proxies)
+      if ((p.kind == config::ProxyConfig::Kind::Frontend || p.kind == config::ProxyConfig::Kind::Listen) &&
+          !p.maxconn) p.maxconn = *opt.default_maxconn;
   return out;
 }
 
@@ -227,8 +232,9 @@ int Process::start_serving(admin::Sockets& admin, const Identity& identity,
       return 0;
     }
     detach_from_terminal(opt_.debug);
-  } else {
+  } else if (!pidfile.empty()) {
     write_pidfile(pidfile, getpid());
+    keep_pidfile_dir(pidfile);
   }
   // Old processes: finish (-sf: soft stop) or terminate (-st). Once our loop runs, unless
   // we change identity: then now, while we may still signal them (they may run as another
@@ -246,7 +252,7 @@ int Process::start_serving(admin::Sockets& admin, const Identity& identity,
     }
     finish_old = [] {};
   }
-  return serve(admin, daemon ? std::string() : pidfile, std::move(finish_old));
+  return serve(admin, std::move(finish_old));
 }
 
 int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
@@ -284,7 +290,7 @@ int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
   apply_tables(*rt_, launch.tables);
   master_channel_ = launch.channel_fd;
   int ready = launch.ready_fd;
-  return serve(*admin, {}, [ready] {
+  return serve(*admin, [ready] {
     if (ready < 0) return;
     if (::write(ready, "1\n", 2) < 0) {
       // the master is gone; it will not wait for us
@@ -295,7 +301,32 @@ int Process::run_worker(config::Config cfg, WorkerLaunch launch) {
 
 // Starts the workers and runs worker 0 on this thread until the process stops. `on_serving`
 // runs once on worker 0's loop, when the listeners are registered.
-int Process::serve(admin::Sockets& admin, const std::string& pidfile, std::function<void()> on_serving) {
+// A chroot hides the pid file's path and the serving process may not be able to reopen its
+// directory later, so the directory is held open from before the jail.
+void Process::keep_pidfile_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  pid_name_ = slash == std::string::npos ? path : path.substr(slash + 1);
+  pid_dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+// Removes the pid file only if it still names us (a newer process may own it now). Left in
+// place when the directory does not let us (privileges dropped), as HAProxy always leaves it.
+void Process::remove_own_pidfile() {
+  if (pid_dir_fd_ < 0) return;
+  const int fd = ::openat(pid_dir_fd_, pid_name_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[32] = {};
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n > 0 && std::atoi(buf) == getpid() && ::unlinkat(pid_dir_fd_, pid_name_.c_str(), 0) != 0)
+      core::debug("pid file {} left in place: {}", pid_name_, std::strerror(errno));
+  }
+  ::close(pid_dir_fd_);
+  pid_dir_fd_ = -1;
+}
+
+int Process::serve(admin::Sockets& admin, std::function<void()> on_serving) {
   // Signals are taken by a signalfd on the first worker; block them everywhere first so
   // that threads inherit the mask.
   sigset_t set;
@@ -326,14 +357,7 @@ int Process::serve(admin::Sockets& admin, const std::string& pidfile, std::funct
   grace_timer_.reset();
   idle_check_timer_.reset();
   workers_.clear();
-  if (!pidfile.empty()) {
-    // Remove our pid file only if it still names us (a newer process may own it now).
-    if (FILE* f = std::fopen(pidfile.c_str(), "r")) {
-      int p = 0;
-      if (std::fscanf(f, "%d", &p) == 1 && p == getpid()) ::unlink(pidfile.c_str());
-      std::fclose(f);
-    }
-  }
+  remove_own_pidfile();
   return 0;
 }
 

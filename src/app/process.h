@@ -55,7 +55,9 @@ class Process {
   int run_standalone();
   int start_serving(admin::Sockets& admin, const Identity& identity,
                     const std::function<int(const std::string&)>& give_up);
-  int serve(admin::Sockets& admin, const std::string& pidfile, std::function<void()> on_serving);
+  int serve(admin::Sockets& admin, std::function<void()> on_serving);
+  void keep_pidfile_dir(const std::string& path);
+  void remove_own_pidfile();
   void on_signal(int sig);
   void soft_stop();
   void stop_listening();
@@ -71,6 +73,9 @@ class Process {
   std::unique_ptr<SignalWatcher> signals_;
   std::unique_ptr<core::Timer> hard_stop_timer_, grace_timer_, idle_check_timer_;
   int master_channel_ = -1;
+  // The foreground pid file's directory, opened before any chroot, and the file's name in it.
+  int pid_dir_fd_ = -1;
+  std::string pid_name_;
   bool stopping_ = false;
   std::string tables_;   // stick tables handed over by the old process (-sf)
 };

@@ -55,10 +55,9 @@ Result<void> stats_socket(GlobalConfig& g, const Line& l, Env& env) {
     if (i + 1 >= w.size()) return fail(fmt::format("stats socket: '{}' expects an argument", o));
     const std::string& v = w[++i];
     if (o == "mode") {
-      char* end = nullptr;
-      unsigned long m = std::strtoul(v.c_str(), &end, 8);
-      if (v.empty() || *end != '\0' || m > 07777) return fail(fmt::format("stats socket: invalid mode '{}'", v));
-      s.mode = static_cast<uint32_t>(m);
+      auto m = parse_octal_mode(v);
+      if (!m) return fail(fmt::format("stats socket mode: {}", m.error().message));
+      s.mode = *m;
     } else if (o == "uid" || o == "gid") {
       auto n = parse_uint(v);
       if (!n) return fail(fmt::format("stats socket {}: {}", o, n.error().message));

@@ -48,6 +48,8 @@ struct Env {
 std::string suggest(std::string_view word, std::span<const std::string_view> candidates);
 
 Result<uint32_t> parse_uint(std::string_view text, uint64_t max = UINT32_MAX);
+// A unix socket permission mode: octal digits only (leading zeros allowed), at most 0777.
+Result<uint32_t> parse_octal_mode(std::string_view text);
 std::string join(Words words, std::string_view sep = " ");
 
 // Splits `... if|unless COND` off the end of an argument list. cond_at = index of if/unless

@@ -6,6 +6,7 @@
 #include "config/acl_spec.h"
 #include "config/parse_internal.h"
 #include "core/regex.h"
+#include "http/errors.h"
 
 namespace sluice::config::detail {
 namespace {
@@ -96,10 +97,9 @@ Result<void> kw_bind(ProxyConfig& p, const Line& l, Env& env) {
     } else if (o == "mode") {
       auto a = arg();
       if (!a) return unexpected(a.error());
-      char* end = nullptr;
-      unsigned long m = std::strtoul(a->c_str(), &end, 8);
-      if (a->empty() || *end != '\0' || m > 07777) return fail(fmt::format("bind option 'mode' expects an octal mode, got '{}'", *a));
-      proto.mode = static_cast<uint32_t>(m);
+      auto m = parse_octal_mode(*a);
+      if (!m) return fail(fmt::format("bind option 'mode': {}", m.error().message));
+      proto.mode = *m;
     } else {
       static constexpr std::string_view kKnown[] = {"v4v6", "v6only", "transparent", "defer-accept",
           "name", "interface", "user", "group", "backlog", "mode"};
@@ -834,6 +834,9 @@ Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
     if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
     auto n = parse_uint(args[i + 1], 999);
     if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
+    if (!http::has_error_page(static_cast<uint16_t>(*n)))
+      return fail(fmt::format("{} deny: status code '{}' has no default error page (HAProxy refuses it too)",
+                              w[0], args[i + 1]));
     rule.status = static_cast<uint16_t>(*n);
   }
   return {};
@@ -930,10 +933,8 @@ Result<void> kw_monitor(ProxyConfig& p, const Line& l, Env&) {
 Result<void> kw_errorfile(ProxyConfig& p, const Line& l, Env&) {
   W w = l.words;
   if (auto r = exactly(w, 2, "<code> <file>"); !r) return r;
-  static constexpr uint16_t kCodes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429,
-                                        500, 501, 502, 503, 504};
   auto n = parse_uint(w[1], 999);
-  if (!n || std::find(std::begin(kCodes), std::end(kCodes), *n) == std::end(kCodes))
+  if (!n || !http::has_error_page(static_cast<uint16_t>(*n)))
     return fail(fmt::format("errorfile: status code '{}' cannot be customized", w[1]));
   struct stat st{};
   if (::stat(w[2].c_str(), &st) != 0 || !S_ISREG(st.st_mode))

@@ -35,6 +35,18 @@ Result<uint32_t> parse_uint(std::string_view text, uint64_t max) {
   return static_cast<uint32_t>(v);
 }
 
+Result<uint32_t> parse_octal_mode(std::string_view text) {
+  // Octal digits only: strtoul also took "+644", " 644", "-1" and "0x1ff".
+  uint32_t v = 0;
+  bool ok = !text.empty() && text.size() <= 4;
+  for (char c : text) {
+    if (c < '0' || c > '7') ok = false;
+    else v = v * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!ok || v > 0777) return fail(fmt::format("'{}' is not an octal mode (octal digits, at most 777)", text));
+  return v;
+}
+
 std::string join(Words words, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < words.size(); ++i) {

@@ -1,5 +1,6 @@
 #include "http/errors.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
@@ -16,14 +17,20 @@ struct Canned {
 };
 
 // Our own wording, one sentence each.
-constexpr std::array<Canned, 16> kCanned{{
+constexpr std::array<Canned, 22> kCanned{{
+    {200, "The proxy answered this request itself."},
     {400, "The request could not be understood."},
+    {401, "This resource needs valid credentials."},
     {403, "Access to this resource is denied."},
+    {404, "No resource was found at this address."},
     {405, "This method is not allowed for the resource."},
+    {407, "This proxy needs valid credentials."},
     {408, "The request was not received in time."},
     {410, "This resource is no longer available."},
     {413, "The request body is too large."},
     {414, "The request target is too long."},
+    {421, "This request was sent to the wrong server."},
+    {422, "The request content could not be processed."},
     {425, "The request was sent too early; retry later."},
     {429, "Too many requests; slow down and retry later."},
     {431, "The request header section is too large."},
@@ -63,6 +70,10 @@ std::string_view canned_response(uint16_t status) {
   for (size_t i = 0; i < kCanned.size(); ++i)
     if (kCanned[i].status == status) return table()[i];
   return {};
+}
+
+bool has_error_page(uint16_t status) {
+  return std::find(std::begin(kErrorPageCodes), std::end(kErrorPageCodes), status) != std::end(kErrorPageCodes);
 }
 
 Result<std::string> load_errorfile(const std::string& path) {

@@ -45,3 +45,55 @@ def test_cc_sees_the_environment(sluice_bin):
     env = {"PATH": "/usr/bin:/bin", "SLUICE_TEST_VAR": "x"}
     assert run(sluice_bin, "-cc", "defined(SLUICE_TEST_VAR)", env=env).returncode == 0
     assert run(sluice_bin, "-cc", "defined(SLUICE_UNSET_VAR)", env=env).returncode == 1
+
+
+LIMITS = """\
+global
+    maxconn 500
+    stats socket {dir}/admin.sock mode 600 level admin
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+frontend plain
+    bind 127.0.0.1:{a}
+    default_backend be
+frontend own
+    bind 127.0.0.1:{b}
+    maxconn 30
+    default_backend be
+backend be
+    server s 127.0.0.1:1
+"""
+
+
+def stat_slim(csv: str, proxy: str) -> str:
+    head = csv.splitlines()[0].lstrip("# ").split(",")
+    for line in csv.splitlines()[1:]:
+        row = line.split(",")
+        if row[:2] == [proxy, "FRONTEND"]:
+            return row[head.index("slim")]
+    raise AssertionError(f"no FRONTEND row for {proxy}:\n{csv}")
+
+
+def test_small_n_is_global_maxconn_and_big_n_the_per_proxy_default(sluice):
+    # As HAProxy: -n overrides the global maxconn; -N is the maxconn of a frontend that sets
+    # none (before, sluice took -N as the global maxconn and refused -n).
+    s = sluice(LIMITS, start=False).start(extra_args=["-n", "900", "-N", "70"])
+    info = s.cli("show info")
+    assert re.search(r"^Maxconn: 900$", info, re.M), info
+    csv = s.cli("show stat")
+    assert stat_slim(csv, "plain") == "70"
+    assert stat_slim(csv, "own") == "30"
+
+
+def test_connection_limit_options_refuse_junk(sluice_bin, tmp_path):
+    cfg = tmp_path / "x.cfg"
+    cfg.write_text("defaults\n    mode http\n")
+    for opt in ("-n", "-N"):
+        for bad in ("12abc", "-1", "0", ""):
+            out = run(sluice_bin, "-c", "-f", str(cfg), opt, bad)
+            assert out.returncode != 0, (opt, bad, out.stdout)
+            assert f"option '{opt}' expects a connection limit" in out.stderr, out.stderr
+    assert run(sluice_bin, "-c", "-f", str(cfg), "-n", "10", "-N", "5", "-L", "peer1").returncode == 0

@@ -240,3 +240,18 @@ def test_not_root_already_that_user_is_fine(public_dir, ports):
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
+
+
+def test_jailed_standalone_removes_its_pid_file_at_exit(demo_app, sluice, jail):
+    # The pid file's directory is held open from before the chroot (its path does not exist in
+    # the jail): the file is removed at exit as without a chroot. Before, it was left behind.
+    app = demo_app("s1")
+    lb = sluice(CFG, start=False, p1=app.port, identity=f"    chroot {jail}")
+    pidfile = lb.dir / "sluice.pid"
+    lb.start(extra_args=["-p", str(pidfile)])
+    wait_until(lambda: info_pid(lb.admin_sock) == lb.proc.pid, what="the runtime API")
+    assert os.readlink(f"/proc/{lb.proc.pid}/root") == str(jail)
+    assert pidfile.read_text().strip() == str(lb.proc.pid)
+    lb.proc.send_signal(signal.SIGTERM)
+    assert lb.proc.wait(timeout=10) == 0
+    assert not pidfile.exists()

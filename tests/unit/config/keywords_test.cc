@@ -469,6 +469,12 @@ TEST(ConfigHttpRuleTest, RefusedActionsAndArguments) {
       {"http-request redirect scheme https", "'http-request redirect' is not supported by sluice yet"},
       {"http-request return status 200", "'http-request return' is not supported by sluice yet"},
       {"http-request deny hdr X-A b", "'http-request deny ... hdr' is not supported by sluice yet"},
+      {"http-request deny deny_status 451",
+       "http-request deny: status code '451' has no default error page (HAProxy refuses it too)"},
+      {"http-request deny deny_status 302",
+       "http-request deny: status code '302' has no default error page (HAProxy refuses it too)"},
+      {"http-request deny deny_status 600", "http-request deny: invalid status code '600'"},
+      {"errorfile 451 /dev/null", "errorfile: status code '451' cannot be customized"},
       {"http-request add-header X-A %ci", "'%ci' in a header value is not supported by sluice yet: only %[fetch] expressions are"},
       {"http-request set-header X-A %[nosuchfetch]", "'%[nosuchfetch]': fetch method 'nosuchfetch' is unknown or not supported by sluice yet"},
       {"http-request del-header X-A -m reg", "del-header -m reg is not supported by sluice yet"},
@@ -606,6 +612,24 @@ TEST(ConfigGlobalTest, Errors) {
   EXPECT_TRUE(has_diag(r, "t.cfg:5: 'lua-load' is not supported by sluice yet")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:6: 'maxconn': 'lots' is not a valid number")) << dump(r);
   EXPECT_TRUE(has_diag(r, "t.cfg:7: 'daemon' expects no argument")) << dump(r);
+}
+
+// Socket modes are octal digits up to 777; strtoul used to take a sign, spaces or junk after.
+TEST(ConfigGlobalTest, SocketModesAreStrictOctal) {
+  auto ok = load("global\n  stats socket /tmp/a.sock mode 0660\n  stats socket /tmp/b.sock mode 777\n" +
+                 std::string(kDefaults) + "frontend f\n  bind /tmp/c.sock mode 600\n");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.config->global.stats_sockets[0].mode, 0660u);
+  EXPECT_EQ(ok.config->global.stats_sockets[1].mode, 0777u);
+  for (const char* bad : {"+644", "-1", "0x1ff", "644x", "8", "1000", "07777", "", "00000"}) {
+    const std::string b = bad;
+    auto g = load("global\n  stats socket /tmp/a.sock mode '" + b + "'\n");
+    EXPECT_TRUE(has_diag(g, "t.cfg:2: stats socket mode: '" + b + "' is not an octal mode (octal digits, at most 777)"))
+        << dump(g);
+    auto f = load(std::string(kDefaults) + "frontend f\n  bind /tmp/c.sock mode '" + b + "'\n");
+    EXPECT_TRUE(has_diag(f, "t.cfg:6: bind option 'mode': '" + b + "' is not an octal mode (octal digits, at most 777)"))
+        << dump(f);
+  }
 }
 
 // Debian's stock /etc/haproxy/haproxy.cfg (errorfiles dropped: they need the files).

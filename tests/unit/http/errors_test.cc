@@ -34,11 +34,21 @@ TEST_P(HttpCannedTest, IsACompleteCloseResponse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Http, HttpCannedTest,
-                         ::testing::Values(400, 403, 405, 408, 410, 413, 414, 425, 429, 431, 500, 501,
-                                           502, 503, 504, 505));
+                         ::testing::Values(200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 414, 421,
+                                           422, 425, 429, 431, 500, 501, 502, 503, 504, 505));
+
+// deny_status and errorfile accept exactly these codes: each must have a page to send.
+TEST(HttpCanned, EveryErrorPageCodeHasAResponse) {
+  for (uint16_t code : kErrorPageCodes) {
+    EXPECT_TRUE(has_error_page(code)) << code;
+    EXPECT_FALSE(canned_response(code).empty()) << code;
+  }
+  EXPECT_FALSE(has_error_page(451));
+  EXPECT_FALSE(has_error_page(414));   // sent by the parser, but HAProxy has no page for it
+}
 
 TEST(HttpCanned, UnknownCodeIsEmpty) {
-  EXPECT_TRUE(canned_response(200).empty());
+  EXPECT_TRUE(canned_response(451).empty());
   EXPECT_TRUE(canned_response(418).empty());
   EXPECT_EQ(status_reason(503), "Service Unavailable");
   EXPECT_EQ(status_reason(999), "");
