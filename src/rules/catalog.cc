@@ -16,7 +16,8 @@ struct Table {
   std::unordered_map<std::string_view, const Def*> by_name;
   explicit Table(std::initializer_list<std::span<const Def>> parts) {
     for (auto p : parts) rows.insert(rows.end(), p.begin(), p.end());
-    std::sort(rows.begin(), rows.end(), [](const Def& a, const Def& b) { return a.name < b.name; });
+    std::stable_sort(rows.begin(), rows.end(), [](const Def& a, const Def& b) { return a.name < b.name; });
+    // stable_sort keeps domain order among equal names: the first row of a name wins.
     for (const auto& r : rows) by_name.emplace(r.name, &r);
   }
   const Def* find(std::string_view n) const {
@@ -26,7 +27,8 @@ struct Table {
 };
 
 const Table<FetchDef>& fetch_table() {
-  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts()};
+  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts(),
+                                  fetch_bootstrap()};
   return t;
 }
 const Table<ConvDef>& conv_table() {

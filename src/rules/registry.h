@@ -74,6 +74,9 @@ class Resolver {
  public:
   virtual ~Resolver() = default;
   virtual const backend::Backend* backend(std::string_view) const { return nullptr; }
+  virtual const backend::Server* server(std::string_view /*backend*/, std::string_view /*server*/) const {
+    return nullptr;
+  }
   virtual const backend::FrontendCounters* frontend(std::string_view) const { return nullptr; }
   virtual const void* userlist(std::string_view) const { return nullptr; }
   virtual PatternRefs* patterns() const { return nullptr; }
