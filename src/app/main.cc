@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     // -dK / -dKall: every table; -dKsmp,cnv,act: those classes; -dKhelp: the classes.
     std::string out, classes = *opt->dump_keywords;
     if (classes == "help") {
-      std::fputs("-dK classes: all, smp (sample fetches), cnv (converters), act (actions)\n", stdout);
+      std::fputs("-dK classes: all, smp (sample fetches), cnv (converters), act (actions), md (Markdown reference)\n", stdout);
       return 0;
     }
     if (classes.empty()) classes = "all";
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     while (start <= classes.size()) {
       size_t comma = classes.find(',', start);
       std::string c = classes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (c != "all" && c != "smp" && c != "cnv" && c != "act") {
+      if (c != "all" && c != "smp" && c != "cnv" && c != "act" && c != "md") {
         std::fprintf(stderr, "-dK: unknown class '%s' (use -dKhelp)\n", c.c_str());
         return 1;
       }

@@ -71,7 +71,57 @@ std::string phase_names(uint16_t phases) {
   return out;
 }
 
+void reference_markdown(std::string& out) {
+  // A '|' inside a cell would end it.
+  auto cell = [](std::string_view t) {
+    std::string c;
+    for (char ch : t) {
+      if (ch == '|') c += '\\';
+      c += ch;
+    }
+    return c;
+  };
+  auto args = [](std::string_view spec) {
+    std::string a;
+    for (char ch : spec) {
+      bool opt = ch >= 'a' && ch <= 'z';
+      char up = static_cast<char>(opt ? ch - 32 : ch);
+      std::string_view n;
+      switch (up) {
+        case 'S': n = "str"; break;
+        case 'I': n = "int"; break;
+        case 'V': n = "var"; break;
+        case 'B': n = "backend"; break;
+        case 'F': n = "frontend"; break;
+        case 'X': n = "server"; break;
+        case 'R': n = "regex"; break;
+        case 'T': n = "time"; break;
+        case 'U': n = "userlist"; break;
+        case 'M': n = "file"; break;
+        default: n = "addr"; break;
+      }
+      if (!a.empty()) a += ",";
+      a += opt ? fmt::format("[{}]", n) : std::string(n);
+    }
+    return a.empty() ? std::string() : "(" + a + ")";
+  };
+  out += "### Sample fetches\n\n| fetch | output | valid in | description |\n| --- | --- | --- | --- |\n";
+  for (const auto& f : fetches()) {
+    std::string acl;
+    if (!f.acl_suffixes.empty()) acl = fmt::format(" ACL forms: `{}_` + {}.", f.name, f.acl_suffixes);
+    out += fmt::format("| `{}{}` | {} | {} | {}{} |\n", f.name, args(f.args), to_string(f.out), phase_names(f.phases),
+                       cell(f.doc), acl);
+  }
+  out += "\n### Converters\n\n| converter | input | output | description |\n| --- | --- | --- | --- |\n";
+  for (const auto& c : converters())
+    out += fmt::format("| `{}{}` | {} | {} | {} |\n", c.name, args(c.args), to_string(c.in), to_string(c.out), cell(c.doc));
+  out += "\n### Actions\n\n| action | rule sets | description |\n| --- | --- | --- |\n";
+  for (const auto& a : actions())
+    out += fmt::format("| `{}{}` | {} | {} |\n", a.name, a.paren ? "(...)" : "", phase_names(a.phases), cell(a.doc));
+}
+
 void dump_keywords(std::string& out, std::string_view which) {
+  if (which == "md") return reference_markdown(out);
   auto want = [&](std::string_view w) { return which.empty() || which == "all" || which == w; };
   if (want("smp") || want("fetches")) {
     out += "# sample fetches: name(args) -> type  [phases]  description\n";
@@ -83,7 +133,7 @@ void dump_keywords(std::string& out, std::string_view which) {
     out += "# converters: name(args) in -> out  description\n";
     for (const auto& c : converters())
       out += fmt::format("{}{}{}{} {} -> {}  {}\n", c.name, c.args.empty() ? "" : "(", c.args,
-                         c.args.empty() ? "" : ")", to_string(c.in), to_string(c.out), c.doc);
+                         c.args.empty() ? "" : ")", to_string(c.in), to_string(c.out), cell(c.doc));
   }
   if (want("act") || want("actions")) {
     out += "# actions: name  [rule sets]  description\n";
