@@ -133,7 +133,7 @@ void dump_keywords(std::string& out, std::string_view which) {
     out += "# converters: name(args) in -> out  description\n";
     for (const auto& c : converters())
       out += fmt::format("{}{}{}{} {} -> {}  {}\n", c.name, c.args.empty() ? "" : "(", c.args,
-                         c.args.empty() ? "" : ")", to_string(c.in), to_string(c.out), cell(c.doc));
+                         c.args.empty() ? "" : ")", to_string(c.in), to_string(c.out), c.doc);
   }
   if (want("act") || want("actions")) {
     out += "# actions: name  [rule sets]  description\n";
