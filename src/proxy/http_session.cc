@@ -619,6 +619,8 @@ bool HttpSession::on_request_head() {
       return true;
     }
   }
+  // tcp-request content rules see each request before the http-request rules, as in HAProxy.
+  if (run_rules(fe_.rules.tcp_content, rules::kReqContent)) return true;
   if (run_rules(fe_.rules.http_req, rules::kHttpReq)) return true;
 
   be_ = fe_.default_backend;
@@ -741,7 +743,7 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   c.req = &req_;
   c.rsp = (phase & (rules::kHttpRes | rules::kAfterRes)) != 0 ? &rsp_ : nullptr;
   c.first_request = requests_ <= 1;
-  c.sess_vars = &sess_vars_;
+  c.sess_vars = &sess_vars;
   c.txn_vars = &txn_vars_;
   c.arena = &arena_;
   return c;
@@ -760,6 +762,14 @@ bool HttpSession::run_rules(const rules::RuleSet& set, uint16_t phase) {
 bool HttpSession::send_rule_reply() {
   const rules::Reply& r = rctx_.reply;
   switch (r.kind) {
+    case rules::Reply::Kind::Close:
+    case rules::Reply::Kind::SilentDrop:
+      // reject / silent-drop: the connection ends with no answer.
+      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+      if (r.kind == rules::Reply::Kind::SilentDrop) net::silent_drop(cfd_);
+      reply_raw({});   // nothing to send: the connection closes
+      log_tx('P', 'R');
+      return true;
     case rules::Reply::Kind::Error:
     default:
       fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
