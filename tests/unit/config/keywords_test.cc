@@ -474,7 +474,7 @@ TEST(ConfigHttpRuleTest, RefusedActionsAndArguments) {
       {"http-request deny deny_status 302",
        "http-request deny: status code '302' has no default error page (HAProxy refuses it too)"},
       {"http-request deny deny_status 600", "http-request deny: invalid status code '600'"},
-      {"errorfile 451 /dev/null", "errorfile: status code '451' cannot be customized"},
+      {"errorfile 451 /dev/null", "errorfile: status code '451' not handled"},
       {"http-request add-header X-A %ci", "'%ci' in a header value is not supported by sluice yet: only %[fetch] expressions are"},
       {"http-request set-header X-A %[nosuchfetch]", "'%[nosuchfetch]': fetch method 'nosuchfetch' is unknown or not supported by sluice yet"},
       {"http-request del-header X-A -m reg", "del-header -m reg is not supported by sluice yet"},
@@ -535,7 +535,9 @@ TEST(ConfigMiscProxyTest, CaptureMonitorErrorfileReuseState) {
   EXPECT_EQ(f.log_format, "%ci %r");
   EXPECT_EQ(f.maxconn, 1000u);
   const auto& b = only(r, "b");
-  EXPECT_EQ(b.errorfiles.at(503), ef);
+  ASSERT_EQ(b.errors.size(), 1u);
+  EXPECT_EQ(b.errors[0].status, 503);
+  EXPECT_EQ(b.errors[0].page, "HTTP/1.0 503\r\n\r\n");
   EXPECT_EQ(b.http_reuse, HttpReuse::Always);
   EXPECT_EQ(b.retries, 5u);
   EXPECT_EQ(b.fullconn, 200u);
@@ -544,8 +546,8 @@ TEST(ConfigMiscProxyTest, CaptureMonitorErrorfileReuseState) {
   EXPECT_EQ(b.description, "my backend");
   EXPECT_EQ(b.id, 42);
   auto bad = load(std::string(kDefaults) + "backend b\n  errorfile 503 /nonexistent/503.http\n  errorfile 302 /x\n");
-  EXPECT_TRUE(has_diag(bad, "t.cfg:6: errorfile: cannot open file '/nonexistent/503.http'")) << dump(bad);
-  EXPECT_TRUE(has_diag(bad, "t.cfg:7: errorfile: status code '302' cannot be customized")) << dump(bad);
+  EXPECT_TRUE(has_diag(bad, "t.cfg:6: errorfile '/nonexistent/503.http': cannot open")) << dump(bad);
+  EXPECT_TRUE(has_diag(bad, "t.cfg:7: errorfile: status code '302' not handled")) << dump(bad);
 }
 
 TEST(ConfigGlobalTest, AllKeywords) {
