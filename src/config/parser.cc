@@ -133,7 +133,7 @@ class Parser {
   enum class Section { None, Global, Proxy, Defaults, Userlist, HttpErrors, Skipped };
 
   void parse_line(std::string_view raw, const SourceLoc& loc) {
-    auto lexed = lex_line(raw, opts_.getenv);
+    auto lexed = lex_line(raw, opts_.getenv, section_ != Section::Userlist);
     if (!lexed) {
       diags_.error(loc, lexed.error().message);
       return;

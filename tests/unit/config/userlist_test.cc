@@ -20,12 +20,24 @@ TEST(ConfigUserlistTest, ManualExampleBothForms) {
   EXPECT_EQ(l1->groups[0].users, (std::vector<std::string>{"tiger", "scott"}));
   ASSERT_EQ(l1->users.size(), 3u);
   EXPECT_EQ(l1->users[0].kind, P::Hash);
+  // `$` outside double quotes is literal in a userlist, as in HAProxy: hashes are kept whole.
+  EXPECT_EQ(l1->users[0].password, "$6$k6y3o.eP$JlKBx9za9667qe4xHSwRv6J.C0/D7cV91");
   EXPECT_EQ(l1->users[1].kind, P::Insecure);
   EXPECT_EQ(l1->users[1].password, "elgato");
   const auto* l2 = r.config->find_userlist("L2");
   ASSERT_NE(l2, nullptr);
   EXPECT_EQ(l2->users[0].groups, (std::vector<std::string>{"G1", "G2"}));
   EXPECT_EQ(r.config->find_userlist("L3"), nullptr);
+}
+
+TEST(ConfigUserlistTest, DollarIsLiteralOutsideDoubleQuotes) {
+  auto r = load("userlist L\n  user a insecure-password $HOME$x\n  user b insecure-password \"${PW}\"\n"
+                "  user c insecure-password '$PW'\n", {{"PW", "from-env"}, {"HOME", "/root"}});
+  ASSERT_TRUE(r.ok()) << dump(r);
+  const auto& u = r.config->userlists[0].users;
+  EXPECT_EQ(u[0].password, "$HOME$x");
+  EXPECT_EQ(u[1].password, "from-env");
+  EXPECT_EQ(u[2].password, "$PW");
 }
 
 TEST(ConfigUserlistTest, DuplicatesAreWarnedAndIgnored) {
