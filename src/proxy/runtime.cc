@@ -183,8 +183,7 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
   Errors errs;
   for (auto& b : rt->backends_) {
-    // A listen's pages are its frontend's: the same section.
-    if (b->config().kind != config::ProxyConfig::Kind::Backend) continue;
+    // Listens too: another frontend may route to a listen's backend side.
     auto pages = rt->cfg_.error_pages(b->config());
     if (!pages.empty()) rt->backend_error_pages_.emplace(b.get(), std::move(pages));
   }

@@ -184,3 +184,20 @@ def test_warnings_do_not_stop_the_load(sluice_bin, tmp_path):
     text = out.stdout + out.stderr
     assert "status '404' not declared in http-errors section 'e'" in text
     assert "content-type 't' ignored" in text
+
+
+def test_monitor_uri_uses_errorfile_200(sluice, tmp_path):
+    s = sluice(HEAD + "frontend fe\n    bind 127.0.0.1:{web}\n    monitor-uri /alive\n"
+               f"    errorfile 200 {page(tmp_path, 'm200', 200, 'up')}\n")
+    r = get(s.port, "/alive")
+    assert (r.status, r.header("x-err"), r.body) == (200, "up", b"up")
+
+
+def test_listen_pages_when_routed_from_another_frontend(sluice, tmp_path):
+    """`s->be` is the listen section: its pages apply, not the routing frontend's."""
+    s = sluice(HEAD + "frontend fe\n    bind 127.0.0.1:{web}\n"
+               f"    errorfile 503 {page(tmp_path, 'fe503', 503, 'frontend')}\n    default_backend lst\n"
+               "listen lst\n    bind 127.0.0.1:{other}\n"
+               f"    errorfile 503 {page(tmp_path, 'l503', 503, 'listen')}\n")
+    assert get(s.port, "/").header("x-err") == "listen"
+    assert get(s["other"], "/").header("x-err") == "listen"
