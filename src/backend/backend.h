@@ -35,6 +35,17 @@ struct BackendCounters {
   TxTimes times;
 };
 
+// A frontend's counters (here, below proxy/, so that rule fetches such as fe_conn read them).
+struct FrontendCounters {
+  core::RateCounter sess_rate, req_rate;
+  std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
+  std::atomic<uint32_t> cur_conns{0}, max_conns{0};
+  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+  std::atomic<uint64_t> denied{0}, req_errors{0}, intercepted{0};
+  std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
+      http_other{0};
+};
+
 enum class PickResult : uint8_t { Server, Queued, NoServer };
 
 // What pick() decided, with the address copied under the lock. With PickResult::Server the

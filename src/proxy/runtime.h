@@ -28,15 +28,7 @@ namespace sluice::proxy {
 
 class Worker;
 
-struct FrontendCounters {
-  core::RateCounter sess_rate, req_rate;
-  std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
-  std::atomic<uint32_t> cur_conns{0}, max_conns{0};
-  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
-  std::atomic<uint64_t> denied{0}, req_errors{0}, intercepted{0};
-  std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
-      http_other{0};
-};
+using FrontendCounters = backend::FrontendCounters;
 
 struct UseBackendRule {
   Condition cond;

@@ -1,0 +1,7 @@
+#include "rules/domains.h"
+
+namespace sluice::rules {
+
+std::span<const ActionDef> action_common() { return {}; }
+
+}  // namespace sluice::rules

@@ -1,0 +1,116 @@
+// What a rule sees while it runs: the phase, the connection, the messages, the variables
+// and the per-transaction arena. The proxy layer fills one Ctx per connection and updates
+// it as the transaction moves on; fetches read it, actions change it.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/arena.h"
+#include "rules/sample.h"
+#include "rules/vars.h"
+
+namespace sluice::backend {
+class Backend;
+class Server;
+struct FrontendCounters;
+}  // namespace sluice::backend
+
+namespace sluice::rules {
+
+// Where a rule, fetch or converter may run (bit flags). A fetch lists the phases whose data
+// it needs; a rule set runs in one phase; compiling refuses a fetch outside its phases, as
+// HAProxy does ("fetch method 'res.hdr' extracts information from 'response', none of
+// which is available here").
+enum Phase : uint16_t {
+  kConn = 1 << 0,         // tcp-request connection
+  kSess = 1 << 1,         // tcp-request session
+  kReqContent = 1 << 2,   // tcp-request content
+  kHttpReq = 1 << 3,      // http-request, use_backend, ...
+  kResContent = 1 << 4,   // tcp-response content
+  kHttpRes = 1 << 5,      // http-response
+  kAfterRes = 1 << 6,     // http-after-response
+  kCheck = 1 << 7,        // health checks
+  kLog = 1 << 8,          // log-format, unique-id-format at log time
+};
+constexpr uint16_t kAnyPhase = 0x1ff;
+// Phases where the HTTP request is available (everything after it is parsed).
+constexpr uint16_t kReqPhases = kHttpReq | kHttpRes | kAfterRes | kLog | kReqContent | kResContent;
+constexpr uint16_t kResPhases = kHttpRes | kAfterRes | kLog | kResContent;
+constexpr uint16_t kL4Phases = kAnyPhase & ~kCheck;
+std::string phase_names(uint16_t phases);   // "http-request, http-response"
+
+// What an action decided. Continue: next rule. Stop: this rule set ends, processing goes
+// on (allow, accept). Answered: the transaction is answered or closed here (deny, return,
+// redirect, reject, ...): the caller reads Ctx::reply.
+enum class Verdict : uint8_t { Continue, Stop, Answered };
+
+// A reply an action produced. The proxy layer renders and sends it.
+struct Reply {
+  enum class Kind : uint8_t { None, Error, Full, Close, SilentDrop, Tarpit };
+  Kind kind = Kind::None;
+  uint16_t status = 0;
+  std::string_view reason;          // empty = the status's standard reason
+  std::string_view content_type;
+  std::string_view body;            // Full: the body; Error: empty = the proxy's error page
+  std::vector<std::pair<std::string_view, std::string_view>> headers;   // extra headers
+  const std::string* raw_page = nullptr;   // a full HTTP response as written (errorfile)
+  std::string_view log_reason;      // for the proxy's own log line
+};
+
+struct Ctx {
+  uint16_t phase = kHttpReq;
+  // connection
+  const sockaddr_storage* src = nullptr;
+  const sockaddr_storage* dst = nullptr;
+  int fd = -1;                      // client socket (fc_rtt & co); -1 when none
+  int so_id = 0;                    // the bind's id
+  // proxies
+  std::string_view fe_name;
+  int fe_id = 0;
+  const backend::FrontendCounters* fe_counters = nullptr;
+  const backend::Backend* be = nullptr;     // once chosen
+  const backend::Server* srv = nullptr;     // once chosen
+  // messages (null in TCP mode or before they exist)
+  http::RequestHead* req = nullptr;
+  http::ResponseHead* rsp = nullptr;
+  std::string_view req_body;        // what is buffered of the request body
+  bool first_request = true;        // http_first_req
+  std::string_view unique_id;
+  // variables
+  VarStore* sess_vars = nullptr;
+  VarStore* txn_vars = nullptr;     // txn, req and res scopes live for one transaction
+  VarStore* req_vars = nullptr;
+  VarStore* res_vars = nullptr;
+  VarStore* check_vars = nullptr;
+  // results of actions
+  Reply reply;
+  std::string_view service;          // use-service NAME
+  // storage
+  Arena* arena = nullptr;
+
+  Arena& mem() { return *arena; }
+  bool http_req() const { return req != nullptr; }
+  VarStore* vars(Scope s) {
+    switch (s) {
+      case Scope::Sess: return sess_vars;
+      case Scope::Txn: return txn_vars;
+      case Scope::Req: return req_vars != nullptr ? req_vars : txn_vars;
+      case Scope::Res: return res_vars != nullptr ? res_vars : txn_vars;
+      case Scope::Check: return check_vars;
+      case Scope::Proc: return nullptr;
+    }
+    return nullptr;
+  }
+};
+
+// Reads / writes a variable of any scope (proc goes to the process store).
+bool get_var(Ctx& c, const VarRef& v, Sample& out);
+void set_var(Ctx& c, const VarRef& v, const Sample& s);
+void unset_var(Ctx& c, const VarRef& v);
+
+}  // namespace sluice::rules
