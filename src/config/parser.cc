@@ -134,6 +134,9 @@ class Parser {
 
   void parse_line(std::string_view raw, const SourceLoc& loc) {
     auto lexed = lex_line(raw, opts_.getenv, section_ != Section::Userlist);
+    if (lexed && section_ == Section::Userlist && !lexed->words.empty() && lexed->words[0] != "user" &&
+        lexed->words[0] != "group")
+      lexed = lex_line(raw, opts_.getenv);   // a new section or a `.if`: lexed as everywhere else
     if (!lexed) {
       diags_.error(loc, lexed.error().message);
       return;
