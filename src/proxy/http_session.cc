@@ -613,6 +613,7 @@ bool HttpSession::on_request_head() {
         if (c.eval(actx)) failed = true;
       tx_open_ = false;   // monitor requests are not logged
       if (failed) reply_error(503, "monitor fail");
+      else if (auto page = fe_.error_pages.find(200); page != fe_.error_pages.end()) reply_raw(page->second);
       else reply_raw("HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\n"
                      "content-type: text/html\r\nconnection: close\r\n\r\n"
                      "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n");
@@ -1452,10 +1453,7 @@ void HttpSession::reply_error(uint16_t status, const char* reason) {
   core::debug("session {}: replying {} ({})", id_, status, reason);
   status_ = status;
   count_status(status);
-  auto it = fe_.error_pages.find(status);
-  std::string_view page = it != fe_.error_pages.end() ? std::string_view(it->second)
-                                                      : http::canned_response(status);
-  reply_raw(page);
+  reply_raw(w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
 }
 
 void HttpSession::reply_raw(std::string_view bytes) {
