@@ -36,6 +36,15 @@ class Userlist {
   bool in_group(std::string_view user, std::string_view group) const;
   bool in_group(std::string_view user, std::span<const std::string> groups) const;
   bool has_group(std::string_view group) const;
+  // Calls fn(group name) for each group `user` belongs to, until fn returns true.
+  template <class Fn>
+  bool for_each_group(std::string_view user_name, Fn&& fn) const {
+    const User* u = user(user_name);
+    if (u == nullptr) return false;
+    for (size_t gi : u->groups)
+      if (fn(std::string_view(groups_[gi]))) return true;
+    return false;
+  }
   // The declared user's name, owned by this list (nullptr when unknown).
   const std::string* find_user(std::string_view user) const;
 

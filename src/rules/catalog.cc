@@ -27,7 +27,8 @@ struct Table {
 };
 
 const Table<FetchDef>& fetch_table() {
-  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts()};
+  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts(),
+                                  fetch_auth()};
   return t;
 }
 const Table<ConvDef>& conv_table() {

@@ -37,7 +37,7 @@ const Row kRows[] = {
     {"hdr_val(x-n)", "42"},
     {"req.hdr_ip(x-ip)", "192.0.2.7"},
     {"hdr_ip(x-ip)", "192.0.2.7"},
-    {"req.hdr_names(;)", "Host;X-List;X-List;X-N;X-IP;Cookie;Content-Length"},
+    {"req.hdr_names(;)", "Host;X-List;X-List;X-N;X-IP;Cookie;Content-Length;Authorization"},
     {"req.cook(sid)", "abc"},
     {"cook(sid)", "abc"},
     {"req.cook_cnt(sid)", "1"},
@@ -114,14 +114,17 @@ const Row kRows[] = {
     {"ipv4(192.0.2.1)", "192.0.2.1"},
     {"ipv6(2001:db8::2)", "2001:db8::2"},
     {"bin(4142)", "AB"},
+    {"http_auth_type", "Basic"},
+    {"http_auth_user", "alice"},
+    {"http_auth_pass", "secret"},
 };
 // Need a runtime to resolve their argument: covered by e2e tests.
-const std::set<std::string> kNeedRuntime = {"srv_is_up", "srv_conn", "srv_queue"};
+const std::set<std::string> kNeedRuntime = {"srv_is_up", "srv_conn", "srv_queue", "http_auth", "http_auth_group"};
 
 struct Fixture {
   std::string req_raw =
       "POST /a/b.png?x=1&y=2;z=3 HTTP/1.1\r\nHost: www.example.org\r\nX-List: a, b\r\nX-List: c\r\nX-N: 42abc\r\n"
-      "X-IP: 192.0.2.7\r\nCookie: sid=abc; n=7\r\nContent-Length: 5\r\n\r\n";
+      "X-IP: 192.0.2.7\r\nCookie: sid=abc; n=7\r\nContent-Length: 5\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n";
   std::string rsp_raw =
       "HTTP/1.1 302 Found\r\nLocation: /x\r\nCache-Control: no-cache, private\r\nX-N: 9\r\nX-IP: 2001:db8::1\r\n"
       "Set-Cookie: sid=new; path=/\r\nContent-Length: 0\r\n\r\n";
