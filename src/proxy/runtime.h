@@ -18,6 +18,7 @@
 #include "core/rate.h"
 #include "proxy/acl.h"
 #include "proxy/stick.h"
+#include "rules/pattern_ref.h"
 
 namespace sluice::log {
 class ProxyLog;
@@ -138,6 +139,9 @@ class Runtime {
     return it == stick_rules_.end() ? nullptr : &it->second;
   }
   uint32_t server_index_limit() const { return next_server_index_; }
+  // Map and ACL pattern references (`-f` files, map converters, inline ACL patterns), shared
+  // by the rule engine and the runtime API's map/acl commands.
+  rules::PatternRefs& pattern_refs() { return pattern_refs_; }
 
   // Workers of this process, registered by app/ before they run. post_all() runs `fn` on
   // each worker's own thread (e.g. to close the sessions of a server marked down).
@@ -163,6 +167,7 @@ class Runtime {
   std::unordered_map<const backend::Backend*, StickRules> stick_rules_;
   std::unordered_map<const backend::Backend*, std::vector<HttpRequestRule>> backend_rules_;
   std::atomic<uint32_t> next_server_index_{0};
+  rules::PatternRefs pattern_refs_;
 };
 
 }  // namespace sluice::proxy

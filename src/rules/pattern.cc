@@ -86,7 +86,12 @@ std::optional<V4Net> parse_v4(std::string_view text, bool startup, bool* looks_l
                    std::isdigit(static_cast<unsigned char>(addr[0]));
     if (!(startup && numeric && inet_aton(addr.c_str(), &a) != 0)) {
       // Something other than an address literal: a host name HAProxy would resolve.
-      if (looks_like_name && addr.find(':') == std::string::npos && !addr.empty()) *looks_like_name = true;
+      // (RFC 1123 characters only; anything else is just not an address.)
+      bool hostname = !addr.empty() && std::isalnum(static_cast<unsigned char>(addr[0])) &&
+                      std::all_of(addr.begin(), addr.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                      });
+      if (looks_like_name && hostname) *looks_like_name = true;
       return std::nullopt;
     }
   }
