@@ -5,6 +5,9 @@
 
 #include "rules/pattern_ref.h"
 
+#include <atomic>
+#include <thread>
+
 namespace sluice::rules {
 namespace {
 
@@ -378,6 +381,45 @@ TEST(PatternRefs, PrepareCommitSwapsAtomically) {
   ASSERT_TRUE(r->commit(v4).has_value());
   EXPECT_EQ(val(h->get()->match_str("/v4")), "four");
   EXPECT_EQ(h->get()->match_str("/v3"), nullptr);
+}
+
+// Readers look up without locks while the admin thread changes the map; a replaced set is
+// freed only after both readers passed a quiescent point (here: the end of a loop turn,
+// as a worker's return to its event loop). Under ASan a use after free would abort.
+TEST(PatternRefs, ConcurrentReadersDuringUpdates) {
+  PatternRefs refs;
+  PatternRef* r = *refs.load_text("/m.map", "/base b\n", true);
+  PatternHandle* h = *r->attach({.kind = MatchKind::Beg, .values = ValueKind::Str});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> turns[2] = {0, 0};
+  std::atomic<uint64_t> hits{0};
+  auto reader = [&](int i) {
+    while (!stop.load()) {
+      const PatternSet* s = h->get();
+      const Entry* e = s->match_str("/base/x");
+      if (e && e->value && *e->value == "b") hits.fetch_add(1, std::memory_order_relaxed);
+      turns[i].fetch_add(1);   // quiescent: holds nothing from the set any more
+    }
+  };
+  std::thread t1(reader, 0), t2(reader, 1);
+  for (int i = 0; i < 90; ++i) {
+    EXPECT_TRUE(r->add("/k" + std::to_string(i), "v", std::nullopt).has_value());
+    if (i % 3 == 0) {
+      EXPECT_TRUE(r->del_key("/k" + std::to_string(i)).has_value());
+    }
+    uint64_t epoch = refs.retire_epoch();
+    uint64_t a = turns[0].load(), b = turns[1].load();
+    while (turns[0].load() < a + 2 || turns[1].load() < b + 2) std::this_thread::yield();
+    refs.reclaim(epoch);
+  }
+  stop = true;
+  t1.join();
+  t2.join();
+  EXPECT_GT(hits.load(), 0u);
+  EXPECT_EQ(refs.retired(), 0u);
+  EXPECT_EQ(val(h->get()->match_str("/k89/x")), "v");   // 89 % 3 == 2: kept
+  EXPECT_EQ(val(h->get()->match_str("/k89")), "v");
+  EXPECT_EQ(h->get()->match_str("/k0"), nullptr);
 }
 
 }  // namespace
