@@ -57,6 +57,8 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       o.version = 1;
     } else if (a == "-vv") {
       o.version = 2;
+    } else if (a.starts_with("-dK")) {
+      o.dump_keywords = std::string(a.substr(3));
     } else if (a == "-cc") {
       auto v = need("a condition");
       if (!v) return unexpected(v.error());
@@ -98,7 +100,7 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       return fail(fmt::format("unknown option '{}'", a));
     }
   }
-  if (o.files.empty() && o.version == 0 && !o.help && !o.condition) return fail("no configuration file given (use -f FILE)");
+  if (o.files.empty() && o.version == 0 && !o.help && !o.condition && !o.dump_keywords) return fail("no configuration file given (use -f FILE)");
   return o;
 }
 

@@ -21,6 +21,7 @@ struct Options {
   bool quiet = false;
   bool master_worker = false;
   int version = 0;               // 1 = -v, 2 = -vv
+  std::optional<std::string> dump_keywords;   // -dK[CLASS[,CLASS...]]: list the rule tables
   std::optional<std::string> condition;  // -cc EXPR: evaluate and exit 0 (true), 1 (false), 2 (error)
   std::string pidfile;
   std::vector<pid_t> finish_pids;   // -sf

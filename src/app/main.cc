@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/cli.h"
+#include "rules/registry.h"
 #include "app/process.h"
 #include "config/cond.h"
 #include "core/version.h"
@@ -57,6 +58,29 @@ int main(int argc, char** argv) {
   }
   if (opt->condition) return check_condition(*opt->condition);
   if (opt->version) return print_version(opt->version);
+  if (opt->dump_keywords) {
+    // -dK / -dKall: every table; -dKsmp,cnv,act: those classes; -dKhelp: the classes.
+    std::string out, classes = *opt->dump_keywords;
+    if (classes == "help") {
+      std::fputs("-dK classes: all, smp (sample fetches), cnv (converters), act (actions), md (Markdown reference)\n", stdout);
+      return 0;
+    }
+    if (classes.empty()) classes = "all";
+    size_t start = 0;
+    while (start <= classes.size()) {
+      size_t comma = classes.find(',', start);
+      std::string c = classes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (c != "all" && c != "smp" && c != "cnv" && c != "act" && c != "md") {
+        std::fprintf(stderr, "-dK: unknown class '%s' (use -dKhelp)\n", c.c_str());
+        return 1;
+      }
+      sluice::rules::dump_keywords(out, c);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
   sluice::app::Process p(std::move(*opt));
   return p.run();
 }

@@ -364,20 +364,6 @@ Result<std::vector<FormatPart>> parse_sample_format(std::string_view text) {
   return out;
 }
 
-Result<void> check_rule_values(const HttpRule& r) {
-  using A = HttpRule::Action;
-  if ((r.action == A::SetHeader || r.action == A::AddHeader) && r.args.size() >= 2) {
-    auto f = parse_sample_format(r.args[1]);
-    if (!f) return unexpected(f.error());
-  }
-  if (r.action == A::DelHeader && r.args.size() == 3) {
-    static constexpr std::string_view kDelMatches[] = {"str", "beg", "end", "sub"};
-    if (std::find(std::begin(kDelMatches), std::end(kDelMatches), r.args[2]) == std::end(kDelMatches))
-      return fail(fmt::format("del-header -m {} is not supported by sluice yet (str, beg, end, sub are)", r.args[2]));
-  }
-  return {};
-}
-
 std::optional<Acl> predefined_acl(std::string_view name) {
   for (const auto& p : predefined_table()) {
     if (p.name != name) continue;

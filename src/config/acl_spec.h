@@ -72,9 +72,6 @@ struct FormatPart {
 // "%[src]:%[src_port]" -> parts. `%%` is a literal '%'. Other log-format variables (%ci, ...)
 // and unsupported fetches are errors naming the expression.
 Result<std::vector<FormatPart>> parse_sample_format(std::string_view text);
-// Config-time checks of an http-request/response rule's arguments that depend on the list
-// above: header value formats and the del-header -m method.
-Result<void> check_rule_values(const HttpRule& r);
 
 // HAProxy's predefined ACLs that sluice implements (TRUE, LOCALHOST, METH_GET, ...).
 std::optional<Acl> predefined_acl(std::string_view name);

@@ -209,15 +209,13 @@ struct Capture {
   uint32_t len = 0;
 };
 
-// ---- http rules --------------------------------------------------------------------------
-struct HttpRule {
-  // http-request / http-response actions sluice implements; others are errors.
-  enum class Action : uint8_t { Allow, Deny, UseService, SetHeader, AddHeader, DelHeader, Redirect,
-                                Return, Tarpit, Auth };
-  bool response = false;
-  Action action = Action::Allow;
-  std::vector<std::string> args;    // action arguments as written (name, value, status, service)
-  uint16_t status = 0;              // deny_status / return status / redirect code
+// ---- rules ---------------------------------------------------------------------------
+// One line of a rule set (`http-request set-header X %[src] if ok`). The parser keeps the
+// action words as written; rules/ compiles them against its action table (at -c as at
+// startup), so that parsing and effect of an action sit in one file.
+struct Rule {
+  std::string set;                  // "http-request", "http-response", "tcp-request content", ...
+  std::vector<std::string> words;   // the action and its arguments, up to if/unless
   std::optional<Condition> cond;
   SourceLoc loc;
 };
@@ -320,7 +318,8 @@ struct ProxyConfig {
   std::string default_backend;
   SourceLoc default_backend_loc;
   std::vector<UseBackend> use_backends;
-  std::vector<HttpRule> http_rules;
+  std::vector<Rule> rules;          // every rule set, in configuration order
+  std::optional<Millis> tcp_request_inspect_delay, tcp_response_inspect_delay;
 
   // monitoring, logs, stats
   std::vector<Cidr> monitor_net;

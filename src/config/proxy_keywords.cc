@@ -823,77 +823,43 @@ Result<void> kw_stats(ProxyConfig& p, const Line& l, Env&) {
   return {};
 }
 
-// ---- http-request / http-response -------------------------------------------------------
-// `deny [deny_status|status N]`: HAProxy's other deny arguments (hdr, content-type, string,
-// errorfile, ...) would change the answer, so they are refused.
-Result<void> deny_args(HttpRule& rule, W w, std::span<const std::string> args) {
-  rule.status = 403;
-  for (size_t i = 0; i < args.size(); i += 2) {
-    if (args[i] != "deny_status" && args[i] != "status")
-      return fail(fmt::format("'{} deny ... {}' is not supported by sluice yet", w[0], args[i]));
-    if (i + 1 >= args.size()) return fail(fmt::format("{} deny: '{}' expects a status code", w[0], args[i]));
-    auto n = parse_uint(args[i + 1], 999);
-    if (!n || *n < 200 || *n > 599) return fail(fmt::format("{} deny: invalid status code '{}'", w[0], args[i + 1]));
-    if (!http::has_error_page(static_cast<uint16_t>(*n)))
-      return fail(fmt::format("{} deny: status code '{}' has no default error page (HAProxy refuses it too)",
-                              w[0], args[i + 1]));
-    rule.status = static_cast<uint16_t>(*n);
-  }
-  return {};
-}
-
-Result<void> kw_http_rule(ProxyConfig& p, const Line& l, Env&) {
+// ---- rule sets ---------------------------------------------------------------------------
+// http-request, http-response, http-after-response, tcp-request connection|session|content,
+// tcp-response content: the action words and the condition are kept here and compiled by
+// rules/ against its action table (Runtime::build, which -c runs too).
+Result<void> kw_rule(ProxyConfig& p, const Line& l, Env&) {
   W w = l.words;
-  bool response = w[0] == "http-response";
-  if (auto r = need(w, 1, "an action"); !r) return r;
-  HttpRule rule;
-  rule.response = response;
+  Rule rule;
   rule.loc = l.loc;
+  size_t first = 1;
+  if (w[0] == "tcp-request" || w[0] == "tcp-response") {
+    if (auto r = need(w, 1, w[0] == "tcp-request" ? "connection|session|content|inspect-delay" : "content|inspect-delay");
+        !r)
+      return r;
+    const std::string& kind = w[1];
+    if (kind == "inspect-delay") {
+      if (w.size() != 3) return fail(fmt::format("'{} inspect-delay' expects a timeout", w[0]));
+      auto d = parse_duration(w[2]);
+      if (!d) return fail(fmt::format("{} inspect-delay: {}", w[0], d.error().message));
+      (w[0] == "tcp-request" ? p.tcp_request_inspect_delay : p.tcp_response_inspect_delay) = *d;
+      return {};
+    }
+    bool ok = w[0] == "tcp-request" ? (kind == "connection" || kind == "session" || kind == "content") : kind == "content";
+    if (!ok) return fail(fmt::format("'{}' expects {} (got '{}')", w[0],
+                                     w[0] == "tcp-request" ? "connection, session, content or inspect-delay"
+                                                           : "content or inspect-delay", kind));
+    rule.set = w[0] + " " + kind;
+    first = 2;
+  } else {
+    rule.set = w[0];
+  }
+  if (w.size() <= first) return fail(fmt::format("'{}' expects an action", rule.set));
   size_t end = 0;
-  auto c = tail_condition(w, 2, p, l.loc, &end);
+  auto c = tail_condition(w, first + 1, p, l.loc, &end);
   if (!c) return unexpected(c.error());
   rule.cond = std::move(*c);
-  const std::string& a = w[1];
-  std::span<const std::string> args = std::span(w).subspan(2, end - 2);
-  using A = HttpRule::Action;
-  auto refused = [&](std::string_view what) {
-    return fail(fmt::format("'{} {}' is not supported by sluice yet", w[0], what));
-  };
-  // No http-response action is acted on yet: refusing them here is what keeps a rule that
-  // was meant to deny or rewrite from being silently skipped.
-  static constexpr std::string_view kActions[] = {"allow", "deny", "tarpit", "auth", "use-service",
-      "set-header", "add-header", "del-header", "redirect", "return", "replace-header", "replace-value",
-      "set-path", "set-uri", "set-query", "set-method", "set-var", "set-status", "reject", "capture",
-      "track-sc0", "track-sc1", "track-sc2", "set-log-level", "set-nice", "set-tos", "set-mark",
-      "sc-inc-gpc0", "early-hint", "normalize-uri", "wait-for-body", "cache-use", "cache-store"};
-  if (response || (a != "allow" && a != "deny" && a != "use-service" && a != "set-header" &&
-                   a != "add-header" && a != "del-header")) {
-    std::string hint = suggest(a, kActions);
-    bool known = std::find(std::begin(kActions), std::end(kActions), a) != std::end(kActions);
-    if (known || hint.empty()) return refused(a);
-    return fail(fmt::format("unknown '{}' action '{}'{}", w[0], a, hint));
-  }
-  if (a == "allow") {
-    rule.action = A::Allow;
-    if (!args.empty()) return fail(fmt::format("{} allow: unexpected '{}'", w[0], args[0]));
-  } else if (a == "deny") {
-    rule.action = A::Deny;
-    if (auto r = deny_args(rule, w, args); !r) return r;
-  } else if (a == "use-service") {
-    if (args.size() != 1) return fail("'http-request use-service' expects a service name");
-    if (args[0] != "prometheus-exporter") return refused(fmt::format("use-service {}", args[0]));
-    rule.action = A::UseService;
-  } else if (a == "set-header" || a == "add-header") {
-    if (args.size() != 2) return fail(fmt::format("'{} {}' expects <name> <format>", w[0], a));
-    rule.action = a == "set-header" ? A::SetHeader : A::AddHeader;
-  } else {
-    if (args.size() != 1 && !(args.size() == 3 && args[1] == "-m"))
-      return fail(fmt::format("'{} del-header' expects <name> [-m <method>]", w[0]));
-    rule.action = A::DelHeader;
-  }
-  rule.args.assign(args.begin(), args.end());
-  if (auto r = check_rule_values(rule); !r) return r;   // %[...] values, del-header -m
-  p.http_rules.push_back(std::move(rule));
+  rule.words.assign(w.begin() + static_cast<long>(first), w.begin() + static_cast<long>(end));
+  p.rules.push_back(std::move(rule));
   return {};
 }
 
@@ -1100,8 +1066,11 @@ constexpr ProxyKeyword kProxyKeywords[] = {
     {"acl", kFe | kBe, false, kw_acl},
     {"default_backend", kFeCap, true, kw_simple},
     {"use_backend", kFe, false, kw_use_backend},
-    {"http-request", kFe | kBe, false, kw_http_rule},
-    {"http-response", kFe | kBe, false, kw_http_rule},
+    {"http-request", kFe | kBe, false, kw_rule},
+    {"http-response", kFe | kBe, false, kw_rule},
+    {"http-after-response", kFe | kBe, false, kw_rule},
+    {"tcp-request", kFe | kBe, false, kw_rule},
+    {"tcp-response", kBe, false, kw_rule},
     {"monitor-net", kFeCap, true, kw_simple},
     {"monitor-uri", kFeCap, true, kw_simple},
     {"monitor", kFe, false, kw_monitor},
@@ -1121,7 +1090,7 @@ constexpr ProxyKeyword kProxyKeywords[] = {
 
 // HAProxy proxy keywords that sluice recognises but does not implement yet.
 constexpr std::string_view kLaterKeywords[] = {
-    "tcp-request", "tcp-response", "http-after-response", "compression", "filter", "errorloc",
+    "compression", "filter", "errorloc",
     "errorloc302", "errorloc303", "errorfiles", "http-error", "redirect", "reqadd", "rspadd",
     "reqrep", "rsprep", "reqdel", "rspdel", "use-server", "force-persist", "ignore-persist",
     "persist", "source", "unique-id-format", "unique-id-header", "email-alert", "external-check",

@@ -51,9 +51,11 @@ void check_tcp_mode(const ProxyConfig& p, Env& env) {
   if (has_fe(p) && p.httplog)
     env.diags.warning(p.loc, fmt::format("'option httplog' not usable with {} '{}' (needs 'mode http'); falling back "
                                          "to 'option tcplog'", kn, p.name));
-  if (!p.http_rules.empty())
-    env.diags.warning(p.http_rules.front().loc, fmt::format("'http-request' rules ignored for {} '{}' as they require "
-                                                            "HTTP mode", kn, p.name));
+  for (const auto& r : p.rules) {
+    if (!r.set.starts_with("http-")) continue;
+    env.diags.warning(r.loc, fmt::format("'{}' rules ignored for {} '{}' as they require HTTP mode", r.set, kn, p.name));
+    break;
+  }
   if (p.forwardfor.enabled)
     env.diags.warning(p.loc, fmt::format("'option forwardfor' ignored for {} '{}' as it requires HTTP mode", kn, p.name));
   if (has_fe(p) && !p.monitor_uri.empty())

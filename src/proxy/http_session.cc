@@ -57,21 +57,6 @@ bool named_in_connection(const std::vector<http::Header>& hs, std::string_view n
   return false;
 }
 
-// Whether a set-header/del-header rule removes header `name`. del-header -m str|beg|end|sub
-// compares names case-insensitively, as HAProxy 2.6 does (-m reg is refused by the parser).
-bool header_name_matches(const config::HttpRule& e, std::string_view name) {
-  std::string_view pat = e.args[0];
-  std::string_view how = "str";
-  if (e.action == config::HttpRule::Action::DelHeader && e.args.size() == 3) how = e.args[2];
-  auto at = [&](size_t off) { return ieq(name.substr(off, pat.size()), pat); };
-  if (how == "str") return ieq(name, pat);
-  if (pat.size() > name.size()) return false;
-  if (how == "beg") return at(0);
-  if (how == "end") return at(name.size() - pat.size());
-  for (size_t off = 0; off + pat.size() <= name.size(); ++off)   // sub
-    if (at(off)) return true;
-  return false;
-}
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
@@ -594,8 +579,6 @@ void HttpSession::trim_idle() {
   std::vector<http::Header>().swap(req_.headers);
   std::vector<http::Header>().swap(rsp_.headers);
   std::vector<const lb::Candidate*>().swap(tried_);
-  std::vector<const config::HttpRule*>().swap(hdr_edits_);
-  std::vector<std::string>().swap(hdr_values_);
   std::vector<std::string>().swap(req_caps_);
   std::vector<std::string>().swap(rsp_caps_);
 }
@@ -613,8 +596,10 @@ bool HttpSession::on_request_head() {
   ck_req_ = ck_rsp_ = '-';
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
   fe_.counters.req_rate.hit(head_done_ms_);
-  // dst() is always given: a backend's rules (dst_port ...) run even when the frontend has none.
-  AclContext actx{&src_, &dst(), &req_};
+  arena_.reset();
+  txn_vars_.clear();
+  be_rules_ = nullptr;
+  AclContext& actx = rule_ctx(rules::kHttpReq);
 
   // monitor-uri: answered here, never forwarded.
   const auto& fcfg = fe_.config();
@@ -634,10 +619,7 @@ bool HttpSession::on_request_head() {
       return true;
     }
   }
-  bool prometheus = false;
-  hdr_edits_.clear();
-  hdr_values_.clear();
-  if (apply_request_rules(fe_.http_request_rules, actx, prometheus)) return true;
+  if (run_rules(fe_.rules.http_req, rules::kHttpReq)) return true;
 
   be_ = fe_.default_backend;
   for (auto& ub : fe_.use_backends) {
@@ -646,11 +628,12 @@ bool HttpSession::on_request_head() {
       break;
     }
   }
+  actx.be = be_;
   if (be_ != nullptr && be_->config().kind == config::ProxyConfig::Kind::Backend) {
-    if (const auto* rules = w_.runtime().backend_rules(be_)) {
-      if (apply_request_rules(*rules, actx, prometheus)) return true;
-    }
+    be_rules_ = w_.runtime().backend_rules(be_);
+    if (be_rules_ != nullptr && run_rules(be_rules_->http_req, rules::kHttpReq)) return true;
   }
+  bool prometheus = actx.service == "prometheus-exporter";
   if (auto svc = stats::match(fe_, be_, req_, prometheus); svc != stats::Service::None)
     return serve_service(svc);
   if (be_ == nullptr) {
@@ -744,34 +727,46 @@ bool HttpSession::request_body_buffered() {
   return false;
 }
 
-// Evaluates http-request rules in order: allow stops, deny answers, use-service marks the
-// request for an internal service, header actions are recorded for build_request_head().
-// Returns true when the request was answered here.
-bool HttpSession::apply_request_rules(const std::vector<HttpRequestRule>& rules, const AclContext& actx,
-                                      bool& prometheus) {
-  using A = config::HttpRule::Action;
-  for (auto& r : rules) {
-    if (r.cond && !r.cond->eval(actx)) continue;
-    switch (r.rule.action) {
-      case A::Deny:
-        fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
-        reply_error(r.rule.status ? r.rule.status : 403, "denied by http-request rule");
-        log_tx('P', 'R');
-        return true;
-      case A::UseService:
-        prometheus = !r.rule.args.empty() && r.rule.args[0] == "prometheus-exporter";
-        return false;
-      case A::Allow: return false;
-      case A::SetHeader:
-      case A::AddHeader:
-      case A::DelHeader:
-        hdr_edits_.push_back(&r.rule);
-        hdr_values_.push_back(r.value.empty() ? std::string() : render_format(r.value, actx));
-        break;
-      default: break;   // reported at startup as not implemented
-    }
+AclContext& HttpSession::rule_ctx(uint16_t phase) {
+  AclContext& c = rctx_;
+  c.phase = phase;
+  c.src = &src_;
+  c.dst = &dst();
+  c.fd = cfd_;
+  c.fe_name = fe_.name();
+  c.fe_id = fe_.id();
+  c.fe_counters = &fe_.counters;
+  c.be = be_;
+  c.srv = server_;
+  c.req = &req_;
+  c.rsp = (phase & (rules::kHttpRes | rules::kAfterRes)) != 0 ? &rsp_ : nullptr;
+  c.first_request = requests_ <= 1;
+  c.sess_vars = &sess_vars_;
+  c.txn_vars = &txn_vars_;
+  c.arena = &arena_;
+  return c;
+}
+
+// Rules run in order on the live message: a set-header then a del-header of the same name
+// leaves nothing, as in HAProxy. An answer (deny, return, redirect...) is sent here.
+bool HttpSession::run_rules(const rules::RuleSet& set, uint16_t phase) {
+  if (set.empty()) return false;
+  AclContext& c = rule_ctx(phase);
+  c.reply = {};
+  if (set.run(c) != rules::Verdict::Answered) return false;
+  return send_rule_reply();
+}
+
+bool HttpSession::send_rule_reply() {
+  const rules::Reply& r = rctx_.reply;
+  switch (r.kind) {
+    case rules::Reply::Kind::Error:
+    default:
+      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+      reply_error(r.status ? r.status : 403, r.log_reason.empty() ? "denied by rule" : r.log_reason.data());
+      log_tx('P', 'R');
+      return true;
   }
-  return false;
 }
 
 void HttpSession::build_request_head() {
@@ -787,15 +782,7 @@ void HttpSession::build_request_head() {
   bool has_conn_tokens = req_.find("connection") >= 0;
   bool xff_present = false;
   const auto& ff = bcfg.forwardfor.enabled ? bcfg.forwardfor : fe_.config().forwardfor;
-  using A = config::HttpRule::Action;
-  auto edited = [&](std::string_view name) {
-    for (const auto* e : hdr_edits_)
-      if ((e->action == A::DelHeader || e->action == A::SetHeader) && !e->args.empty() &&
-          header_name_matches(*e, name))
-        return true;
-    return false;
-  };
-  bool cl_sent = false;
+  bool cl_sent = false, te_sent = false;
   for (const auto& h : req_.headers) {
     if (hop_by_hop(h.name)) {
       if (req_.upgrade && ieq(h.name, "upgrade")) {
@@ -811,10 +798,10 @@ void HttpSession::build_request_head() {
       cl_sent = true;
       continue;
     }
-    if (!hdr_edits_.empty() && edited(h.name)) continue;
     if (has_conn_tokens && named_in_connection(req_.headers, h.name)) continue;
     if (continue_sent_ && ieq(h.name, "expect")) continue;   // answered by us (http-buffer-request)
     if (ff.enabled && ieq(h.name, ff.header)) xff_present = true;
+    if (ieq(h.name, "transfer-encoding")) te_sent = true;
     if (ck && ieq(h.name, "cookie")) {
       // insert+indirect: our cookie is removed before the server sees it; prefix: the
       // "SERVER~" part is stripped so the application sees its own cookie unchanged.
@@ -841,14 +828,14 @@ void HttpSession::build_request_head() {
     }
     append_header(req_out_, h.name, h.value);
   }
+  // The framing is what was parsed, whatever rules did to the headers (a rule that removed
+  // it must not turn the body into a second request).
+  if (req_.framing == http::Framing::ContentLength && !cl_sent)
+    append_header(req_out_, "Content-Length", fmt::format_int(req_.content_length).c_str());
+  if (req_.framing == http::Framing::Chunked && !te_sent) append_header(req_out_, "Transfer-Encoding", "chunked");
   if (ff.enabled && !(ff.if_none && xff_present) && src_.ss_family != AF_UNIX) {
     if (!(ff.except && ff.except->contains(src_)))
       append_header(req_out_, ff.header, net::to_string(src_, false));
-  }
-  for (size_t i = 0; i < hdr_edits_.size(); ++i) {
-    const auto* e = hdr_edits_[i];
-    if ((e->action == A::SetHeader || e->action == A::AddHeader) && e->args.size() >= 2)
-      append_header(req_out_, e->args[0], hdr_values_[i]);
   }
   if (req_.upgrade) {
     req_out_.append("Connection: upgrade\r\n");
@@ -882,8 +869,7 @@ void HttpSession::prepare_pick() {
   stick_ = bcfg.stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
   stick_prep_ = {};
   if (stick_ != nullptr) {
-    AclContext actx{&src_, &dst(), &req_};
-    stick_prep_ = stick_->prepare(*be_, actx, w_.loop().now());
+    stick_prep_ = stick_->prepare(*be_, rule_ctx(rules::kHttpReq), w_.loop().now());
   }
 }
 
@@ -1111,8 +1097,7 @@ bool HttpSession::on_response_head() {
   rsp_head_ms_ = w_.loop().now();
   if (!fe_.config().captures.empty()) capture(false);
   if (stick_ != nullptr && server_ != nullptr && stick_->has_response_rules()) {
-    AclContext actx{&src_, &dst(), nullptr};   // the request head is gone by now
-    stick_->store(*server_, actx, &rsp_, rsp_head_ms_);
+    stick_->store(*server_, rule_ctx(rules::kHttpRes), &rsp_, rsp_head_ms_);
   }
   status_ = st;
   count_status(st);
@@ -1170,7 +1155,7 @@ void HttpSession::build_response_head() {
   rsp_out_.append("\r\n");
   bool has_conn_tokens = rsp_.find("connection") >= 0;
   bool has_cache_control = false;
-  bool cl_sent = false;
+  bool cl_sent = false, te_sent = false;
   for (const auto& h : rsp_.headers) {
     if (hop_by_hop(h.name)) {
       if (tunnel && !connect_tunnel && ieq(h.name, "upgrade")) append_header(rsp_out_, h.name, h.value);
@@ -1186,6 +1171,7 @@ void HttpSession::build_response_head() {
     }
     if (has_conn_tokens && named_in_connection(rsp_.headers, h.name)) continue;
     if (ieq(h.name, "cache-control")) has_cache_control = true;
+    if (ieq(h.name, "transfer-encoding")) te_sent = true;
     if (ck && server_ != nullptr && ieq(h.name, "set-cookie") &&
         (ck->mode == config::CookieConfig::Mode::Prefix || ck->mode == config::CookieConfig::Mode::Rewrite)) {
       auto sc = http::parse_set_cookie(h.value);
@@ -1205,6 +1191,10 @@ void HttpSession::build_response_head() {
     }
     append_header(rsp_out_, h.name, h.value);
   }
+  if (!connect_tunnel && rsp_.framing == http::Framing::ContentLength && !cl_sent)
+    append_header(rsp_out_, "Content-Length", fmt::format_int(rsp_.content_length).c_str());
+  if (!dechunk_ && !connect_tunnel && rsp_.framing == http::Framing::Chunked && !te_sent)
+    append_header(rsp_out_, "Transfer-Encoding", "chunked");
   if (set_cookie_ && ck->preserve) {
     // preserve: a server that sets the cookie itself (e.g. to end the session) wins.
     for (const auto& h : rsp_.headers) {
@@ -1527,8 +1517,7 @@ bool HttpSession::serve_service(stats::Service svc) {
   service_ = svc == stats::Service::Prometheus ? "<PROMEX>" : "<STATS>";
   bool admin = false;
   if (fe_.stats_admin) {
-    AclContext actx{&src_, &dst(), &req_};
-    admin = fe_.stats_admin->eval(actx);
+    admin = fe_.stats_admin->eval(rule_ctx(rules::kHttpReq));
   }
   stats::ServiceRequest sr{req_, std::string_view(cin_.data() + req_.head_len, body_len), src_,
                            w_.runtime(), fe_, be_, admin};

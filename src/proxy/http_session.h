@@ -23,6 +23,7 @@
 #include "http/parser.h"
 #include "stats/service.h"
 #include "proxy/stick.h"
+#include "rules/ruleset.h"
 #include "proxy/worker.h"
 
 namespace sluice::proxy {
@@ -90,7 +91,13 @@ class HttpSession final : public Session, public core::IoHandler {
   std::string_view persistence_cookie_value();
   void count_status(uint16_t status);
   bool serve_service(stats::Service svc);
-  bool apply_request_rules(const std::vector<HttpRequestRule>& rules, const AclContext& actx, bool& prometheus);
+  // The rule context of the current transaction, set for `phase`.
+  AclContext& rule_ctx(uint16_t phase);
+  // Runs a rule set; true when it answered or closed the transaction (the reply is sent).
+  bool run_rules(const rules::RuleSet& set, uint16_t phase);
+  bool send_rule_reply();
+  // Moves the request head's bytes out of the client buffer (response rules may read it).
+  void keep_request_head();
   // Access log of the current transaction, once. `who`/`phase` are haproxy's first two
   // termination-state characters ('-' when the exchange ended normally).
   void log_tx(char who, char phase);
@@ -159,8 +166,12 @@ class HttpSession final : public Session, public core::IoHandler {
   bool dechunk_ = false;
   Unchunk unchunk_st_ = Unchunk::Size;
   uint64_t unchunk_left_ = 0;
-  std::vector<const config::HttpRule*> hdr_edits_;   // http-request set/add/del-header to apply
-  std::vector<std::string> hdr_values_;              // rendered value of each hdr_edits_ entry
+  // Rules: the transaction's arena (rewritten values, converter output), its variables and
+  // the context rules run in. Reset at each request.
+  rules::Arena arena_;
+  rules::VarStore sess_vars_, txn_vars_;
+  AclContext rctx_;
+  const rules::ProxyRules* be_rules_ = nullptr;   // the chosen backend's own sets (backend sections)
   ServerConn* sc_ = nullptr;
   core::Watch cwatch_;                      // the client fd's registration
   core::Timer timer_;

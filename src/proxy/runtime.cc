@@ -41,9 +41,32 @@ class Errors {
   std::vector<std::string> lines_;
 };
 
+// Names in rule arguments (nbsrv(app), srv_conn(app/s1), fe_conn(www)) resolved against the
+// runtime being built.
+class RuntimeResolver : public rules::Resolver {
+ public:
+  explicit RuntimeResolver(Runtime& rt) : rt_(rt) {}
+  const backend::Backend* backend(std::string_view name) const override { return rt_.find_backend(name); }
+  const backend::Server* server(std::string_view be, std::string_view srv) const override {
+    backend::Backend* b = rt_.find_backend(be);
+    return b != nullptr ? b->find_server(srv) : nullptr;
+  }
+  const backend::FrontendCounters* frontend(std::string_view name) const override {
+    for (const auto& f : rt_.frontends())
+      if (f->name() == name) return &f->counters;
+    return nullptr;
+  }
+
+ private:
+  Runtime& rt_;
+};
+
 std::optional<Condition> compile_cond(const config::Condition& cond, const config::ProxyConfig& p,
-                                      const config::SourceLoc& loc, Errors& errs) {
-  auto c = Condition::compile(cond, p.acls);
+                                      const config::SourceLoc& loc, Errors& errs, const rules::Resolver* res,
+                                      uint16_t phases = rules::kHttpReq) {
+  if (p.mode == config::Mode::Tcp) phases = rules::kReqContent;
+  rules::CompileCtx cc{phases, &p, res, loc, "condition", nullptr};
+  auto c = Condition::compile(cond, p.acls, cc);
   if (!c) {
     errs.add(loc, c.error().message);
     return std::nullopt;
@@ -51,28 +74,10 @@ std::optional<Condition> compile_cond(const config::Condition& cond, const confi
   return std::move(*c);
 }
 
-// The `http-request` rules of one section, with their conditions compiled.
-std::vector<HttpRequestRule> compile_request_rules(const config::ProxyConfig& p, Errors& errs) {
-  std::vector<HttpRequestRule> out;
-  for (const auto& hr : p.http_rules) {
-    if (hr.response) continue;   // refused by the parser; never reaches here
-    HttpRequestRule r{hr, std::nullopt, {}};
-    using A = config::HttpRule::Action;
-    if ((hr.action == A::SetHeader || hr.action == A::AddHeader) && hr.args.size() >= 2) {
-      auto v = config::parse_sample_format(hr.args[1]);
-      if (!v) {
-        errs.add(hr.loc, v.error().message);
-        continue;
-      }
-      r.value = std::move(*v);
-    }
-    if (hr.cond) {
-      r.cond = compile_cond(*hr.cond, p, hr.loc, errs);
-      if (!r.cond) continue;
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
+void compile_rules(const config::ProxyConfig& p, const rules::Resolver* res, rules::ProxyRules& out, Errors& errs) {
+  std::vector<std::string> lines;
+  out = rules::ProxyRules::compile(p, res, lines);
+  for (auto& l : lines) errs.add(std::move(l));
 }
 
 // User and group names of unix binds must exist: an unknown one is a configuration error
@@ -131,6 +136,7 @@ EffectiveTimeouts effective_timeouts(const config::Timeouts& fe, const config::T
 
 void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
   Errors errs;
+  RuntimeResolver res(*this);
   const auto& p = f.config();
   if (p.kind == config::ProxyConfig::Kind::Listen) f.default_backend = find_backend(p.name);
   if (!p.default_backend.empty()) {
@@ -142,15 +148,15 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
     r.backend = find_backend(ub.backend);
     if (r.backend == nullptr) errs.add(ub.loc, fmt::format("unknown backend '{}'", ub.backend));
     if (ub.cond) {
-      auto c = compile_cond(*ub.cond, p, ub.loc, errs);
+      auto c = compile_cond(*ub.cond, p, ub.loc, errs, &res);
       if (c) r.cond = std::move(*c);
     }
     f.use_backends.push_back(std::move(r));
   }
-  f.http_request_rules = compile_request_rules(p, errs);
+  compile_rules(p, &res, f.rules, errs);
   for (const auto& mf : p.monitor_fail)
-    if (auto c = compile_cond(mf, p, mf.loc, errs)) f.monitor_fail.push_back(std::move(*c));
-  if (p.stats.admin) f.stats_admin = compile_cond(*p.stats.admin, p, p.stats.admin->loc, errs);
+    if (auto c = compile_cond(mf, p, mf.loc, errs, &res)) f.monitor_fail.push_back(std::move(*c));
+  if (p.stats.admin) f.stats_admin = compile_cond(*p.stats.admin, p, p.stats.admin->loc, errs, &res);
   for (const auto& [status, path] : p.errorfiles) {
     auto page = http::load_errorfile(path);
     if (!page) errs.add(p.loc, fmt::format("errorfile {}: {}", status, page.error().message));
@@ -185,18 +191,20 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   std::vector<std::string> errors;
   for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
   Errors errs;
+  RuntimeResolver res(*rt);
   for (auto& b : rt->backends_) {
     const auto& p = b->config();
     if (p.kind != config::ProxyConfig::Kind::Backend) continue;   // listen: compiled on its frontend
-    auto rules = compile_request_rules(p, errs);
-    if (!rules.empty()) rt->backend_rules_.emplace(b.get(), std::move(rules));
+    rules::ProxyRules pr;
+    compile_rules(p, &res, pr, errs);
+    rt->backend_rules_.emplace(b.get(), std::move(pr));
   }
   for (const auto& p : rt->cfg_.proxies)
     if (p.stick_table) rt->tables_.push_back(std::make_unique<backend::StickTable>(p.name, *p.stick_table));
   for (auto& b : rt->backends_) {
     const auto& p = b->config();
     if (p.stick_rules.empty()) continue;
-    auto rules = StickRules::compile(p, rt->tables_);
+    auto rules = StickRules::compile(p, rt->tables_, &res);
     if (!rules) errs.add(p.loc, fmt::format("proxy '{}': {}", p.name, rules.error().message));
     else rt->stick_rules_.emplace(b.get(), std::move(*rules));
   }

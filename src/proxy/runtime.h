@@ -17,6 +17,7 @@
 #include "backend/stick_table.h"
 #include "core/rate.h"
 #include "proxy/acl.h"
+#include "rules/ruleset.h"
 #include "proxy/stick.h"
 #include "rules/pattern_ref.h"
 
@@ -35,11 +36,6 @@ struct UseBackendRule {
   backend::Backend* backend = nullptr;
 };
 
-struct HttpRequestRule {
-  config::HttpRule rule;
-  std::optional<Condition> cond;
-  std::vector<config::FormatPart> value;   // set-header/add-header value, %[...] compiled
-};
 
 class Frontend {
  public:
@@ -52,7 +48,7 @@ class Frontend {
 
   backend::Backend* default_backend = nullptr;
   std::vector<UseBackendRule> use_backends;
-  std::vector<HttpRequestRule> http_request_rules;
+  rules::ProxyRules rules;                       // its rule sets (a listen's backend ones too)
   std::vector<Condition> monitor_fail;
   std::optional<Condition> stats_admin;          // `stats admin if COND`
   std::map<uint16_t, std::string> error_pages;   // from errorfile
@@ -129,8 +125,8 @@ class Runtime {
   // backend's compiled stick rules (absent when it has none).
   std::vector<std::unique_ptr<backend::StickTable>>& stick_tables() { return tables_; }
   backend::StickTable* find_table(std::string_view name);
-  // `http-request` rules of a backend section (a listen's are on its frontend).
-  const std::vector<HttpRequestRule>* backend_rules(const backend::Backend* be) const {
+  // The rule sets of a backend section (a listen's are on its frontend).
+  const rules::ProxyRules* backend_rules(const backend::Backend* be) const {
     auto it = backend_rules_.find(be);
     return it == backend_rules_.end() ? nullptr : &it->second;
   }
@@ -165,7 +161,7 @@ class Runtime {
   std::vector<ListenerSpec> listeners_;
   std::vector<std::unique_ptr<backend::StickTable>> tables_;
   std::unordered_map<const backend::Backend*, StickRules> stick_rules_;
-  std::unordered_map<const backend::Backend*, std::vector<HttpRequestRule>> backend_rules_;
+  std::unordered_map<const backend::Backend*, rules::ProxyRules> backend_rules_;
   std::atomic<uint32_t> next_server_index_{0};
   rules::PatternRefs pattern_refs_;
 };

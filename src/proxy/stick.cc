@@ -82,7 +82,8 @@ Result<std::pair<StickRule::Fetch, std::string>> parse_fetch(const std::string& 
 }  // namespace
 
 Result<StickRules> StickRules::compile(const config::ProxyConfig& p,
-                                       const std::vector<std::unique_ptr<backend::StickTable>>& tables) {
+                                       const std::vector<std::unique_ptr<backend::StickTable>>& tables,
+                                       const rules::Resolver* resolver) {
   StickRules out;
   for (const auto& r : p.stick_rules) {
     StickRule sr;
@@ -96,7 +97,10 @@ Result<StickRules> StickRules::compile(const config::ProxyConfig& p,
       if (t->name() == tname) sr.table = t.get();
     if (sr.table == nullptr) return fail("stick rule refers to unknown table '" + tname + "'");
     if (r.cond) {
-      auto c = Condition::compile(*r.cond, p.acls);
+      rules::CompileCtx cc{rules::kHttpReq, &p, resolver, r.cond->loc, "stick", nullptr};
+      if (r.kind == Kind::StoreResponse) cc.phases = rules::kHttpRes;
+      if (p.mode == config::Mode::Tcp) cc.phases = rules::kReqContent;
+      auto c = Condition::compile(*r.cond, p.acls, cc);
       if (!c) return fail(c.error().message);
       sr.cond = std::move(*c);
     }
@@ -106,7 +110,7 @@ Result<StickRules> StickRules::compile(const config::ProxyConfig& p,
   return out;
 }
 
-std::optional<std::string> StickRules::key(const StickRule& r, const AclContext& ctx,
+std::optional<std::string> StickRules::key(const StickRule& r, AclContext& ctx,
                                            const http::ResponseHead* rsp) const {
   using F = StickRule::Fetch;
   switch (r.fetch) {
@@ -153,7 +157,7 @@ std::optional<std::string> StickRules::key(const StickRule& r, const AclContext&
   return std::nullopt;
 }
 
-backend::Server* StickRules::match(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const {
+backend::Server* StickRules::match(backend::Backend& be, AclContext& ctx, uint64_t now_ms) const {
   for (const auto& r : rules_) {
     if (r.kind != Kind::On && r.kind != Kind::Match) continue;
     if (r.cond && !r.cond->eval(ctx)) continue;
@@ -168,7 +172,7 @@ backend::Server* StickRules::match(backend::Backend& be, const AclContext& ctx, 
   return nullptr;
 }
 
-StickRules::Prepared StickRules::prepare(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const {
+StickRules::Prepared StickRules::prepare(backend::Backend& be, AclContext& ctx, uint64_t now_ms) const {
   Prepared p;
   p.sticky = match(be, ctx, now_ms);
   for (const auto& r : rules_) {
@@ -183,7 +187,7 @@ void StickRules::commit(const Prepared& p, backend::Server& srv, uint64_t now_ms
   for (const auto& [table, key] : p.to_store) table->store(key, srv.id(), now_ms, false);
 }
 
-void StickRules::store(backend::Server& srv, const AclContext& ctx, const http::ResponseHead* rsp,
+void StickRules::store(backend::Server& srv, AclContext& ctx, const http::ResponseHead* rsp,
                        uint64_t now_ms) const {
   for (const auto& r : rules_) {
     bool on_response = r.kind == Kind::StoreResponse;

@@ -27,7 +27,8 @@ struct StickRule {
 class StickRules {
  public:
   static Result<StickRules> compile(const config::ProxyConfig& p,
-                                    const std::vector<std::unique_ptr<backend::StickTable>>& tables);
+                                    const std::vector<std::unique_ptr<backend::StickTable>>& tables,
+                                    const rules::Resolver* resolver);
   bool empty() const { return rules_.empty(); }
   bool has_response_rules() const { return has_response_; }
 
@@ -39,16 +40,16 @@ class StickRules {
     backend::Server* sticky = nullptr;
     std::vector<std::pair<backend::StickTable*, std::string>> to_store;
   };
-  Prepared prepare(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const;
+  Prepared prepare(backend::Backend& be, AclContext& ctx, uint64_t now_ms) const;
   static void commit(const Prepared& p, backend::Server& srv, uint64_t now_ms);
   // TCP: no request head; match and store at once.
-  backend::Server* match(backend::Backend& be, const AclContext& ctx, uint64_t now_ms) const;
+  backend::Server* match(backend::Backend& be, AclContext& ctx, uint64_t now_ms) const;
   // store-request (request side) or store-response (`rsp` non-null).
-  void store(backend::Server& srv, const AclContext& ctx, const http::ResponseHead* rsp,
+  void store(backend::Server& srv, AclContext& ctx, const http::ResponseHead* rsp,
              uint64_t now_ms) const;
 
  private:
-  std::optional<std::string> key(const StickRule& r, const AclContext& ctx,
+  std::optional<std::string> key(const StickRule& r, AclContext& ctx,
                                  const http::ResponseHead* rsp) const;
   std::vector<StickRule> rules_;
   bool has_response_ = false;

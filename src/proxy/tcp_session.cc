@@ -93,7 +93,12 @@ bool TcpSession::connect_next() {
   if (be_->config().balance == config::Balance::Source)
     key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_));
   const StickRules* stick = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
-  AclContext actx{&src_, &dst(), nullptr};
+  rules::Arena arena;
+  AclContext actx;
+  actx.phase = rules::kReqContent;
+  actx.src = &src_;
+  actx.dst = &dst();
+  actx.arena = &arena;
   backend::Server* sticky = stick ? stick->match(*be_, actx, w_.loop().now()) : nullptr;
   backend::PendingRequest* pending = queue_entry(*be_);
   if (!queue_start_) queue_start_ = w_.loop().now();

@@ -16,7 +16,8 @@ struct Table {
   std::unordered_map<std::string_view, const Def*> by_name;
   explicit Table(std::initializer_list<std::span<const Def>> parts) {
     for (auto p : parts) rows.insert(rows.end(), p.begin(), p.end());
-    std::sort(rows.begin(), rows.end(), [](const Def& a, const Def& b) { return a.name < b.name; });
+    std::stable_sort(rows.begin(), rows.end(), [](const Def& a, const Def& b) { return a.name < b.name; });
+    // stable_sort keeps domain order among equal names: the first row of a name wins.
     for (const auto& r : rows) by_name.emplace(r.name, &r);
   }
   const Def* find(std::string_view n) const {
@@ -26,7 +27,8 @@ struct Table {
 };
 
 const Table<FetchDef>& fetch_table() {
-  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts()};
+  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts(),
+                                  fetch_bootstrap()};
   return t;
 }
 const Table<ConvDef>& conv_table() {
@@ -69,7 +71,57 @@ std::string phase_names(uint16_t phases) {
   return out;
 }
 
+void reference_markdown(std::string& out) {
+  // A '|' inside a cell would end it.
+  auto cell = [](std::string_view t) {
+    std::string c;
+    for (char ch : t) {
+      if (ch == '|') c += '\\';
+      c += ch;
+    }
+    return c;
+  };
+  auto args = [](std::string_view spec) {
+    std::string a;
+    for (char ch : spec) {
+      bool opt = ch >= 'a' && ch <= 'z';
+      char up = static_cast<char>(opt ? ch - 32 : ch);
+      std::string_view n;
+      switch (up) {
+        case 'S': n = "str"; break;
+        case 'I': n = "int"; break;
+        case 'V': n = "var"; break;
+        case 'B': n = "backend"; break;
+        case 'F': n = "frontend"; break;
+        case 'X': n = "server"; break;
+        case 'R': n = "regex"; break;
+        case 'T': n = "time"; break;
+        case 'U': n = "userlist"; break;
+        case 'M': n = "file"; break;
+        default: n = "addr"; break;
+      }
+      if (!a.empty()) a += ",";
+      a += opt ? fmt::format("[{}]", n) : std::string(n);
+    }
+    return a.empty() ? std::string() : "(" + a + ")";
+  };
+  out += "### Sample fetches\n\n| fetch | output | valid in | description |\n| --- | --- | --- | --- |\n";
+  for (const auto& f : fetches()) {
+    std::string acl;
+    if (!f.acl_suffixes.empty()) acl = fmt::format(" ACL forms: `{}_` + {}.", f.name, f.acl_suffixes);
+    out += fmt::format("| `{}{}` | {} | {} | {}{} |\n", f.name, args(f.args), to_string(f.out), phase_names(f.phases),
+                       cell(f.doc), acl);
+  }
+  out += "\n### Converters\n\n| converter | input | output | description |\n| --- | --- | --- | --- |\n";
+  for (const auto& c : converters())
+    out += fmt::format("| `{}{}` | {} | {} | {} |\n", c.name, args(c.args), to_string(c.in), to_string(c.out), cell(c.doc));
+  out += "\n### Actions\n\n| action | rule sets | description |\n| --- | --- | --- |\n";
+  for (const auto& a : actions())
+    out += fmt::format("| `{}{}` | {} | {} |\n", a.name, a.paren ? "(...)" : "", phase_names(a.phases), cell(a.doc));
+}
+
 void dump_keywords(std::string& out, std::string_view which) {
+  if (which == "md") return reference_markdown(out);
   auto want = [&](std::string_view w) { return which.empty() || which == "all" || which == w; };
   if (want("smp") || want("fetches")) {
     out += "# sample fetches: name(args) -> type  [phases]  description\n";

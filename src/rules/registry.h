@@ -74,6 +74,9 @@ class Resolver {
  public:
   virtual ~Resolver() = default;
   virtual const backend::Backend* backend(std::string_view) const { return nullptr; }
+  virtual const backend::Server* server(std::string_view /*backend*/, std::string_view /*server*/) const {
+    return nullptr;
+  }
   virtual const backend::FrontendCounters* frontend(std::string_view) const { return nullptr; }
   virtual const void* userlist(std::string_view) const { return nullptr; }
   virtual PatternRefs* patterns() const { return nullptr; }
@@ -185,5 +188,8 @@ Result<void> parse_args(std::string_view spec, std::string_view text, Args& out,
 
 // `sluice -dK`: every table, one line per entry.
 void dump_keywords(std::string& out, std::string_view which = {});
+// The reference of every fetch, converter and action as Markdown tables (docs/configuration.md
+// embeds it; scripts/gen-reference rewrites it, a unit test checks it is current).
+void reference_markdown(std::string& out);
 
 }  // namespace sluice::rules

@@ -38,45 +38,6 @@ TEST(AclSpecTest, Accepted) {
   }
 }
 
-TEST(AclSpecTest, RefusedWithFileAndLine) {
-  struct Row { const char* acl; const char* message; };
-  for (const Row& r : {
-           Row{"nbsrv(b) lt 1", "fetch method 'nbsrv' is unknown or not supported by sluice yet"},
-           Row{"base_beg /x", "fetch method 'base_beg' is unknown or not supported by sluice yet"},
-           Row{"url_param(a) b", "fetch method 'url_param' is unknown or not supported by sluice yet"},
-           Row{"req.hdr(x),foo a", "converter 'foo' in 'req.hdr(x),foo' is not supported by sluice yet"},
-           Row{"req.hdr(x),lower(1) a", "converter 'lower' in 'req.hdr(x),lower(1)' is not supported by sluice yet"},
-           Row{"hdr_val(x),lower 1", "converter 'lower' on fetch 'hdr_val' is not supported by sluice yet"},
-           Row{"src,lower 1.2.3.4", "converter 'lower' on fetch 'src' is not supported by sluice yet"},
-           Row{"hdr(x) -m bin 41", "match method '-m bin' is unknown or not supported by sluice yet"},
-           Row{"hdr(x) -m bool", "match method '-m bool' on fetch 'hdr(x)' is not supported by sluice yet"},
-           Row{"dst_port -m str 80", "match method '-m str' on fetch 'dst_port' is not supported by sluice yet"},
-           Row{"src -m beg 10.", "match method '-m beg' on fetch 'src' is not supported by sluice yet"},
-           Row{"hdr -m found", "fetch 'hdr' without a name argument is not supported by sluice yet"},
-           Row{"hdr(x,foo) a", "fetch 'hdr': occurrence 'foo' is not a number"},
-           Row{"hdr(x,) a", "fetch 'hdr': occurrence '' is not a number"},
-           Row{"hdr_cnt(x,1) 1", "fetch 'hdr_cnt' takes one argument"},
-           Row{"path(x) /", "fetch 'path' takes no argument"},
-           Row{"hdr(x a", "missing closing ')'"},
-           Row{"src 10.0.0.0/l6", "'10.0.0.0/l6' is not a valid IPv4 or IPv6 network"},
-           Row{"src 10.0.0.0/", "'10.0.0.0/' is not a valid IPv4 or IPv6 network"},
-           Row{"src 10.0.0.0/33", "'10.0.0.0/33' is not a valid IPv4 or IPv6 network"},
-           Row{"src 10/8", "'10/8' is not a valid IPv4 or IPv6 network"},
-           Row{"hdr(x) -m ip 1.2.3.4/x", "'1.2.3.4/x' is not a valid IPv4 or IPv6 network"},
-           Row{"dst_port 80x", "'80x' is neither a number nor a supported operator"},
-           Row{"dst_port 0x50", "'0x50' is neither a number nor a supported operator"},
-           Row{"hdr_val(x) gt x", "'x' is not a number"},
-           Row{"hdr_val(x) gt", "operator 'gt' expects a number after it"},
-           Row{"hdr_val(x) 10:5", "'10:5' is not a valid number range"},
-           Row{"hdr(x) -m int 1.2", "'1.2' is neither a number nor a supported operator"},
-           Row{"src -M /tmp/x.map", "ACL flag '-M' is not supported by sluice yet"},
-       }) {
-    auto res = load_acl(r.acl);
-    EXPECT_FALSE(res.ok()) << r.acl;
-    EXPECT_TRUE(has_diag(res, std::string("t.cfg:8: ") + r.message)) << r.acl << "\n" << dump(res);
-  }
-}
-
 TEST(AclSpecTest, PredefinedAcls) {
   for (const char* name : {"TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_URL_ABS",
                            "HTTP_URL_SLASH", "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET",
@@ -98,7 +59,7 @@ TEST(AclSpecTest, NegatedAnonymousAcl) {
                 "  http-request deny unless !{ path /y } { path /z } !{ src 10.0.0.0/8 }\n"
                 "  default_backend b\nbackend b\n  server s 127.0.0.1:1\n");
   ASSERT_TRUE(r.ok()) << dump(r);
-  const auto& rules = r.config->find_proxy("f")->http_rules;
+  const auto& rules = r.config->find_proxy("f")->rules;
   ASSERT_EQ(rules.size(), 2u);
   ASSERT_TRUE(rules[0].cond);
   EXPECT_TRUE(rules[0].cond->any_of[0][0].negate);
@@ -122,29 +83,6 @@ TEST(AclSpecTest, SampleExpressions) {
   EXPECT_EQ(f->name, "x-forwarded-for");
   EXPECT_EQ(f->occ, -2);
   EXPECT_EQ(f->converters, std::vector<Converter>{Converter::Upper});
-}
-
-TEST(AclSpecTest, HeaderValueFormats) {
-  auto parts = parse_sample_format("ip=%[src]:%[src_port] 100%%");
-  ASSERT_TRUE(parts);
-  ASSERT_EQ(parts->size(), 5u);
-  EXPECT_EQ((*parts)[0].text, "ip=");
-  EXPECT_EQ((*parts)[1].fetch->kind, FetchKind::Src);
-  EXPECT_EQ((*parts)[4].text, " 100%");
-  auto r = load(std::string(kDefaults) +
-                "frontend f\n  bind :80\n  mode http\n  http-request set-header X-Real-IP %[src]\n"
-                "  http-request add-header X-A %[nbsrv(b)]\n  http-request set-header X-B %ci\n"
-                "  http-request set-header X-C %[src\n  http-request del-header X-D -m beg\n"
-                "  http-request del-header X-E -m reg\n  http-request del-header X-F -m dom\n"
-                "  default_backend b\nbackend b\n  server s 127.0.0.1:1\n");
-  EXPECT_TRUE(has_diag(r, "t.cfg:9: '%[nbsrv(b)]': fetch method 'nbsrv' is unknown or not supported by sluice yet"))
-      << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:10: '%ci' in a header value is not supported by sluice yet: only %[fetch] expressions are"))
-      << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:11: missing ']'")) << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:13: del-header -m reg is not supported by sluice yet")) << dump(r);
-  EXPECT_TRUE(has_diag(r, "t.cfg:14: del-header -m dom is not supported by sluice yet")) << dump(r);
-  EXPECT_EQ(testing::error_count(r), 5) << dump(r);
 }
 
 }  // namespace

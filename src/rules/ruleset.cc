@@ -1,0 +1,86 @@
+#include "rules/ruleset.h"
+
+#include <fmt/format.h>
+
+namespace sluice::rules {
+
+RuleSet RuleSet::compile(const config::ProxyConfig& proxy, std::string_view keyword, uint16_t phase,
+                         const Resolver* resolver, std::vector<std::string>& errors) {
+  RuleSet out;
+  for (const auto& r : proxy.rules) {
+    if (r.set != keyword) continue;
+    auto err = [&](std::string_view msg) { errors.push_back(fmt::format("{}:{}: {}", r.loc.file, r.loc.line, msg)); };
+    CompileCtx cc{phase, &proxy, resolver, r.loc, keyword, nullptr};
+    std::string_view word = r.words[0];
+    std::string_view name = word, paren;
+    if (auto open = word.find('('); open != std::string_view::npos) {
+      if (word.back() != ')') {
+        err(fmt::format("'{} {}': missing ')'", keyword, word));
+        continue;
+      }
+      name = word.substr(0, open);
+      paren = word.substr(open + 1, word.size() - open - 2);
+    }
+    const ActionDef* def = find_action(name);
+    if (def == nullptr) {
+      err(fmt::format("'{} {}': unknown action, or not supported by sluice yet", keyword, name));
+      continue;
+    }
+    if ((def->phases & phase) == 0) {
+      err(fmt::format("'{} {}': this action is not valid in {} rules (only {})", keyword, name, keyword,
+                      phase_names(def->phases)));
+      continue;
+    }
+    if (def->paren != !paren.empty() && !(def->paren && word.find('(') != std::string_view::npos)) {
+      err(fmt::format("'{} {}': {}", keyword, word,
+                      def->paren ? "expects an argument in parentheses" : "takes no argument in parentheses"));
+      continue;
+    }
+    ActionParse ap{std::span(r.words), paren, cc};
+    auto act = def->parse(ap);
+    if (!act) {
+      err(fmt::format("'{} {}': {}", keyword, name, act.error().message));
+      continue;
+    }
+    Rule rule;
+    rule.def = def;
+    rule.loc = r.loc;
+    rule.action = std::move(*act);
+    if (r.cond) {
+      auto c = Condition::compile(*r.cond, proxy.acls, cc);
+      if (!c) {
+        err(c.error().message);
+        continue;
+      }
+      rule.cond = std::move(*c);
+    }
+    out.rules_.push_back(std::move(rule));
+  }
+  return out;
+}
+
+Verdict RuleSet::run(Ctx& c) const {
+  for (const auto& r : rules_) {
+    if (r.cond && !r.cond->eval(c)) continue;
+    Verdict v = r.action->run(c);
+    if (v != Verdict::Continue) return v;
+  }
+  return Verdict::Continue;
+}
+
+ProxyRules ProxyRules::compile(const config::ProxyConfig& proxy, const Resolver* resolver,
+                               std::vector<std::string>& errors) {
+  ProxyRules p;
+  p.tcp_conn = RuleSet::compile(proxy, "tcp-request connection", kConn, resolver, errors);
+  p.tcp_sess = RuleSet::compile(proxy, "tcp-request session", kSess, resolver, errors);
+  p.tcp_content = RuleSet::compile(proxy, "tcp-request content", kReqContent, resolver, errors);
+  p.tcp_res = RuleSet::compile(proxy, "tcp-response content", kResContent, resolver, errors);
+  if (proxy.mode == config::Mode::Http) {
+    p.http_req = RuleSet::compile(proxy, "http-request", kHttpReq, resolver, errors);
+    p.http_res = RuleSet::compile(proxy, "http-response", kHttpRes, resolver, errors);
+    p.after_res = RuleSet::compile(proxy, "http-after-response", kAfterRes, resolver, errors);
+  }
+  return p;
+}
+
+}  // namespace sluice::rules
