@@ -20,7 +20,8 @@ bool is_var_char(char c) {
 
 class Lexer {
  public:
-  Lexer(std::string_view line, const GetEnv& getenv) : in_(line), getenv_(getenv) {}
+  Lexer(std::string_view line, const GetEnv& getenv, bool expand_unquoted)
+      : in_(line), getenv_(getenv), expand_unquoted_(expand_unquoted) {}
 
   Result<LexedLine> run() {
     while (pos_ < in_.size()) {
@@ -49,7 +50,7 @@ class Lexer {
           continue;
         }
       }
-      if (c == '$' && quote_ != '\'') {
+      if (c == '$' && quote_ != '\'' && (quote_ == '"' || expand_unquoted_)) {
         auto r = variable();
         if (!r) return unexpected(r.error());
         continue;
@@ -169,6 +170,7 @@ class Lexer {
 
   std::string_view in_;
   const GetEnv& getenv_;
+  bool expand_unquoted_ = true;
   size_t pos_ = 0;
   char quote_ = 0;
   std::string cur_;
@@ -179,8 +181,8 @@ class Lexer {
 
 }  // namespace
 
-Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv) {
-  return Lexer(line, getenv).run();
+Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv, bool expand_unquoted) {
+  return Lexer(line, getenv, expand_unquoted).run();
 }
 
 }  // namespace sluice::config

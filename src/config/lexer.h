@@ -24,6 +24,9 @@ struct LexedLine {
   bool trailing_backslash = false;   // the line ended with an unescaped lone `\` word
 };
 
-Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv);
+// `expand_unquoted` false: `$` outside double quotes is literal, as HAProxy 2.6 does for every
+// keyword (sluice still expands there elsewhere; see docs/compatibility.md). The parser uses it
+// in `userlist` sections, where crypt(3) hashes are full of `$` ("$6$salt$digest").
+Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv, bool expand_unquoted = true);
 
 }  // namespace sluice::config

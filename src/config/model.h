@@ -220,6 +220,52 @@ struct Rule {
   SourceLoc loc;
 };
 
+// ---- custom error answers ----------------------------------------------------------------
+// One `errorfile`, `errorfiles`, `errorloc*` or `http-error` line. A proxy keeps them in
+// configuration order (those inherited from `defaults` first): for each status code the last
+// line naming it wins, as in HAProxy. `errorfiles` refers to an `http-errors` section that may
+// be declared later, so lines are resolved once every section is read.
+struct ErrorReply {
+  enum class Kind : uint8_t {
+    Page,       // a complete response: errorfile CODE FILE, or http-error status N [errorfile F|file|string|hdr]
+    Section,    // errorfiles NAME [CODE...] / http-error status N errorfiles NAME
+    Default,    // http-error status N default-errorfiles: forget this proxy's page for N
+  };
+  Kind kind = Kind::Page;
+  uint16_t status = 0;              // Page, Default; Section: 0 = every code of the section
+  std::vector<uint16_t> codes;      // Section: the codes listed (empty = all)
+  std::string section;              // Section: the http-errors section's name
+  std::string page;                 // Page: the full HTTP/1 response bytes (empty = close silently)
+  SourceLoc loc;
+};
+
+// `http-errors NAME`: errorfile lines shared by proxies through `errorfiles NAME`.
+struct HttpErrorsSection {
+  std::string name;
+  std::map<uint16_t, std::string> pages;   // status -> full HTTP/1 response bytes
+  SourceLoc loc;
+};
+
+// ---- userlists ---------------------------------------------------------------------------
+struct UserlistConfig {
+  struct User {
+    std::string name;
+    enum class Password : uint8_t { None, Hash, Insecure } kind = Password::None;
+    std::string password;           // crypt(3) hash, or the clear text for insecure-password
+    std::vector<std::string> groups;
+    SourceLoc loc;
+  };
+  struct Group {
+    std::string name;
+    std::vector<std::string> users;
+    SourceLoc loc;
+  };
+  std::string name;
+  std::vector<User> users;
+  std::vector<Group> groups;
+  SourceLoc loc;
+};
+
 struct StatsConfig {
   bool enabled = false;
   std::string uri = "/haproxy?stats";
@@ -328,7 +374,7 @@ struct ProxyConfig {
   std::vector<LogTarget> logs;
   std::vector<Capture> captures;
   StatsConfig stats;
-  std::map<uint16_t, std::string> errorfiles;   // status -> file path (loaded at build time)
+  std::vector<ErrorReply> errors;   // errorfile/errorfiles/errorloc/http-error, in order
 
   // state
   enum class LoadState : uint8_t { None, Global, Local };
@@ -390,8 +436,16 @@ struct Config {
   GlobalConfig global;
   std::vector<ProxyConfig> proxies;  // frontends, backends and listens, defaults merged in
   std::vector<std::string> files;    // files read, in order
+  std::vector<UserlistConfig> userlists;
+  std::vector<HttpErrorsSection> http_errors;
 
   const ProxyConfig* find_proxy(std::string_view name) const;
+  const UserlistConfig* find_userlist(std::string_view name) const;
+  const HttpErrorsSection* find_http_errors(std::string_view name) const;
+  // The pages a proxy answers with, by status: its error lines applied in order, `errorfiles`
+  // resolved against the http-errors sections. A code absent from the map uses the
+  // frontend's page (for a backend) or the built-in one.
+  std::map<uint16_t, std::string> error_pages(const ProxyConfig& p) const;
 };
 
 }  // namespace sluice::config

@@ -75,4 +75,19 @@ Result<void> parse_server_line(ProxyConfig& p, const Line& l, Env& env);
 
 void validate(Config& c, Env& env);
 
+// userlist sections (userlist_keywords.cc). open_userlist returns the list the following
+// lines go to, or nullptr after an error (the section's lines are then skipped).
+UserlistConfig* open_userlist(std::vector<UserlistConfig>& lists, const Line& l, Env& env);
+void parse_userlist_line(UserlistConfig& ul, const Line& l, Env& env);
+void validate_userlists(const Config& c, Env& env);
+
+// http-errors sections and the proxy error keywords (error_keywords.cc).
+HttpErrorsSection* open_http_errors(std::vector<HttpErrorsSection>& sections, const Line& l, Env& env);
+void parse_http_errors_line(HttpErrorsSection& s, const Line& l, Env& env);
+void validate_errors(const Config& c, Env& env);
+Result<void> kw_errorfile(ProxyConfig& p, const Line& l, Env& env);
+Result<void> kw_errorfiles(ProxyConfig& p, const Line& l, Env& env);
+Result<void> kw_errorloc(ProxyConfig& p, const Line& l, Env& env);
+Result<void> kw_http_error(ProxyConfig& p, const Line& l, Env& env);
+
 }  // namespace sluice::config::detail

@@ -25,8 +25,8 @@ using detail::Line;
 using Kind = ProxyConfig::Kind;
 
 constexpr std::string_view kProxySections[] = {"defaults", "frontend", "backend", "listen"};
-constexpr std::string_view kUnsupportedSections[] = {"userlist", "peers", "resolvers", "program",
-    "mailers", "cache", "ring", "http-errors", "log-forward", "crt-store", "traces", "dynamic-update",
+constexpr std::string_view kUnsupportedSections[] = {"peers", "resolvers", "program",
+    "mailers", "cache", "ring", "log-forward", "crt-store", "traces", "dynamic-update",
     "fcgi-app", "acme"};
 
 bool valid_proxy_name(std::string_view n) {
@@ -107,7 +107,11 @@ class Parser {
     c.global = std::move(global_);
     c.proxies = std::move(proxies_);
     c.files = files_;
+    c.userlists = std::move(userlists_);
+    c.http_errors = std::move(http_errors_);
     detail::validate(c, env_);
+    detail::validate_userlists(c, env_);
+    detail::validate_errors(c, env_);
     LoadResult out;
     // Diagnostics in file order: stable-sort by (file position in the load order, line).
     auto file_index = [&](const std::string& f) {
@@ -126,10 +130,13 @@ class Parser {
   }
 
  private:
-  enum class Section { None, Global, Proxy, Defaults, Skipped };
+  enum class Section { None, Global, Proxy, Defaults, Userlist, HttpErrors, Skipped };
 
   void parse_line(std::string_view raw, const SourceLoc& loc) {
-    auto lexed = lex_line(raw, opts_.getenv);
+    auto lexed = lex_line(raw, opts_.getenv, section_ != Section::Userlist);
+    if (lexed && section_ == Section::Userlist && !lexed->words.empty() && lexed->words[0] != "user" &&
+        lexed->words[0] != "group")
+      lexed = lex_line(raw, opts_.getenv);   // a new section or a `.if`: lexed as everywhere else
     if (!lexed) {
       diags_.error(loc, lexed.error().message);
       return;
@@ -145,6 +152,20 @@ class Parser {
     if (k == "global") return open_global(l);
     if (std::find(std::begin(kProxySections), std::end(kProxySections), k) != std::end(kProxySections))
       return open_proxy(l);
+    if (k == "userlist") {
+      close_section();
+      UserlistConfig* ul = detail::open_userlist(userlists_, l, env_);
+      section_ = Section::Skipped;
+      if (ul != nullptr) section_ = Section::Userlist, cur_userlist_ = static_cast<size_t>(ul - userlists_.data());
+      return;
+    }
+    if (k == "http-errors") {
+      close_section();
+      HttpErrorsSection* he = detail::open_http_errors(http_errors_, l, env_);
+      section_ = Section::Skipped;
+      if (he != nullptr) section_ = Section::HttpErrors, cur_http_errors_ = http_errors_.size() - 1;
+      return;
+    }
     if (std::find(std::begin(kUnsupportedSections), std::end(kUnsupportedSections), k) !=
         std::end(kUnsupportedSections)) {
       close_section();
@@ -156,12 +177,16 @@ class Parser {
       case Section::None: {
         std::vector<std::string_view> names(std::begin(kProxySections), std::end(kProxySections));
         names.push_back("global");
+        names.push_back("userlist");
+        names.push_back("http-errors");
         diags_.error(loc, fmt::format("unknown keyword '{}' out of section{}", k, detail::suggest(k, names)));
         return;
       }
       case Section::Global: return detail::parse_global_line(global_, l, env_);
       case Section::Defaults: return detail::parse_proxy_line(cur_defaults_, l, env_);
       case Section::Proxy: return detail::parse_proxy_line(proxies_.back(), l, env_);
+      case Section::Userlist: return detail::parse_userlist_line(userlists_[cur_userlist_], l, env_);
+      case Section::HttpErrors: return detail::parse_http_errors_line(http_errors_[cur_http_errors_], l, env_);
       case Section::Skipped: return;
     }
   }
@@ -259,6 +284,9 @@ class Parser {
   ProxyConfig cur_defaults_, last_defaults_;
   std::map<std::string, ProxyConfig, std::less<>> named_defaults_;
   std::vector<std::string> files_;
+  std::vector<UserlistConfig> userlists_;
+  std::vector<HttpErrorsSection> http_errors_;
+  size_t cur_userlist_ = 0, cur_http_errors_ = 0;   // indices: the vectors grow
   detail::CondBlocks cond_{cond_context()};
 
   CondContext cond_context() const {

@@ -896,18 +896,6 @@ Result<void> kw_monitor(ProxyConfig& p, const Line& l, Env&) {
   return {};
 }
 
-Result<void> kw_errorfile(ProxyConfig& p, const Line& l, Env&) {
-  W w = l.words;
-  if (auto r = exactly(w, 2, "<code> <file>"); !r) return r;
-  auto n = parse_uint(w[1], 999);
-  if (!n || !http::has_error_page(static_cast<uint16_t>(*n)))
-    return fail(fmt::format("errorfile: status code '{}' cannot be customized", w[1]));
-  struct stat st{};
-  if (::stat(w[2].c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    return fail(fmt::format("errorfile: cannot open file '{}'", w[2]));
-  p.errorfiles[static_cast<uint16_t>(*n)] = w[2];
-  return {};
-}
 
 }  // namespace
 }  // namespace sluice::config::detail
@@ -1079,6 +1067,11 @@ constexpr ProxyKeyword kProxyKeywords[] = {
     {"capture", kFe, false, kw_capture},
     {"stats", kAllCap, true, kw_stats},
     {"errorfile", kAllCap, true, kw_errorfile},
+    {"errorfiles", kAllCap, true, kw_errorfiles},
+    {"errorloc", kAllCap, true, kw_errorloc},
+    {"errorloc302", kAllCap, true, kw_errorloc},
+    {"errorloc303", kAllCap, true, kw_errorloc},
+    {"http-error", kAllCap, true, kw_http_error},
     {"http-reuse", kBeCap, true, kw_simple},
     {"load-server-state-from-file", kBeCap, true, kw_simple},
     {"server-state-file-name", kBeCap, true, kw_simple},
@@ -1090,8 +1083,7 @@ constexpr ProxyKeyword kProxyKeywords[] = {
 
 // HAProxy proxy keywords that sluice recognises but does not implement yet.
 constexpr std::string_view kLaterKeywords[] = {
-    "compression", "filter", "errorloc",
-    "errorloc302", "errorloc303", "errorfiles", "http-error", "redirect", "reqadd", "rspadd",
+    "compression", "filter", "redirect", "reqadd", "rspadd",
     "reqrep", "rsprep", "reqdel", "rspdel", "use-server", "force-persist", "ignore-persist",
     "persist", "source", "unique-id-format", "unique-id-header", "email-alert", "external-check",
     "declare", "max-keep-alive-queue", "max-session-srv-conns", "rate-limit", "server-template",

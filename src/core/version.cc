@@ -5,13 +5,13 @@
 namespace sluice {
 namespace {
 constexpr std::string_view kFeatures[] = {
-    "ACCEPT4", "EPOLL", "GETADDRINFO", "PCRE2", "PCRE2_JIT", "PRCTL", "PROMEX", "THREAD",
+    "ACCEPT4", "EPOLL", "GETADDRINFO", "LIBCRYPT", "PCRE2", "PCRE2_JIT", "PRCTL", "PROMEX", "THREAD",
 #ifdef SLUICE_HAVE_SYSTEMD
     "SYSTEMD",
 #endif
 };
 constexpr std::string_view kMissing[] = {
-    "LIBCRYPT", "LINUX_SPLICE", "LUA", "OPENSSL", "PCRE", "PCRE_JIT", "QUIC", "SLZ", "TPROXY", "ZLIB",
+    "LINUX_SPLICE", "LUA", "OPENSSL", "PCRE", "PCRE_JIT", "QUIC", "SLZ", "TPROXY", "ZLIB",
 #ifndef SLUICE_HAVE_SYSTEMD
     "SYSTEMD",
 #endif

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "http/chars.h"
 #include "http/parser.h"
 #include "http/status.h"
 
@@ -85,6 +86,23 @@ Result<std::string> load_errorfile(const std::string& path) {
   if (n > kMaxErrorfileSize)
     return fail("errorfile '" + path + "': larger than " + std::to_string(kMaxErrorfileSize) + " bytes");
   data.resize(n);
+  if (n == 0) return data;
+  // HAProxy reads errorfiles written with bare LF line ends (editors often save them so) and
+  // re-serialises them; sluice sends the bytes as they are, so the head's line ends become
+  // CRLF here. The body is left untouched.
+  std::string fixed;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    const size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) break;
+    const size_t end = nl > pos && data[nl - 1] == '\r' ? nl - 1 : nl;
+    fixed.append(data, pos, end - pos).append("\r\n");
+    const bool empty_line = end == pos;
+    pos = nl + 1;
+    if (empty_line) break;   // the head is over
+  }
+  fixed.append(data, pos);
+  data = std::move(fixed);
   HeadScan scan;
   ResponseHead head;
   const ParseResult r = parse_response(data, scan, Method::Get, head, ParseOptions{});
@@ -92,11 +110,39 @@ Result<std::string> load_errorfile(const std::string& path) {
     return fail("errorfile '" + path + "': incomplete HTTP response head");
   if (r.status == ParseStatus::Error)
     return fail("errorfile '" + path + "': invalid HTTP response: " + r.reason);
-  if (head.framing == Framing::ContentLength && head.content_length != n - head.head_len)
+  if (head.status < 200)
+    return fail("errorfile '" + path + "': invalid status code for an error message (" + std::to_string(head.status) +
+                ")");
+  if (head.framing == Framing::ContentLength && head.content_length != data.size() - head.head_len)
     return fail("errorfile '" + path + "': Content-Length does not match the body size");
   if (head.framing == Framing::Chunked)
     return fail("errorfile '" + path + "': chunked errorfiles are not supported");
   return data;
+}
+
+Result<std::string> build_reply(uint16_t status, std::string_view content_type, std::string_view body,
+                                const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto valid_value = [](std::string_view v) {
+    return std::all_of(v.begin(), v.end(), [](char c) { return chars::is(c, chars::kValue); });
+  };
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_reason(status)) + "\r\n";
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), chars::is_token))
+      return fail("invalid header name '" + name + "'");
+    if (!valid_value(value)) return fail("invalid value for header '" + name + "'");
+    out += name + ": " + value + "\r\n";
+  }
+  if (!valid_value(content_type)) return fail("invalid content-type");
+  out += "content-length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty()) out += "content-type: " + std::string(content_type) + "\r\n";
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
+std::string redirect_reply(uint16_t status, std::string_view location) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_reason(status)) +
+         "\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: " + std::string(location) + "\r\n\r\n";
 }
 
 }  // namespace sluice::http

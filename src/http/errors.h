@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 
@@ -26,7 +28,18 @@ bool has_error_page(uint16_t status);
 inline constexpr size_t kMaxErrorfileSize = 16384;
 
 // Reads a file holding a full HTTP/1 response (HAProxy `errorfile`), checks that it parses as
-// a response, that a Content-Length matches the body, and returns its bytes. Config-time only.
+// a final (non-1xx) response, that a Content-Length matches the body, and returns its bytes.
+// An empty file is accepted and returned empty: HAProxy then closes the connection without
+// answering (the manual's `errorfile 408 /dev/null`). Config-time only.
 Result<std::string> load_errorfile(const std::string& path);
+
+// The response HAProxy's `http-error status N [content-type T] [string S] [hdr N V]*` builds:
+// HTTP/1.1 status line, the `hdr` fields in order, content-length, then content-type when
+// there is a body. Fails on a header name that is not a token or a value with CR/LF/NUL.
+Result<std::string> build_reply(uint16_t status, std::string_view content_type, std::string_view body,
+                                const std::vector<std::pair<std::string, std::string>>& headers);
+
+// `errorloc CODE URL` (302) / `errorloc303` (303): an empty redirect to URL, not cacheable.
+std::string redirect_reply(uint16_t status, std::string_view location);
 
 }  // namespace sluice::http

@@ -181,4 +181,13 @@ socklen_t sockaddr_len(const sockaddr_storage& ss) {
   }
 }
 
+void silent_drop(int fd) {
+  int one = 1;
+  // Both may fail (a unix socket, the other family): the linger below still resets.
+  (void)::setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
+  (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
+  linger l{1, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
 }  // namespace sluice::net

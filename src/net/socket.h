@@ -36,6 +36,9 @@ int connect_result(int fd);
 Result<void> adopt_listener(int fd);
 
 void set_nodelay(int fd);
+// Before close(): the client is not told (`silent-drop`): the reset leaves with a TTL of 1
+// (hop limit 1 in IPv6), so it dies at the first router, and no FIN is sent.
+void silent_drop(int fd);
 void set_nonblock(int fd);
 void set_cloexec(int fd, bool on);
 void set_linger_reset(int fd);   // close() then sends RST (used for -st style hard stops)

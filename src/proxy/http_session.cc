@@ -613,12 +613,15 @@ bool HttpSession::on_request_head() {
         if (c.eval(actx)) failed = true;
       tx_open_ = false;   // monitor requests are not logged
       if (failed) reply_error(503, "monitor fail");
+      else if (auto page = fe_.error_pages.find(200); page != fe_.error_pages.end()) reply_raw(page->second);
       else reply_raw("HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\n"
                      "content-type: text/html\r\nconnection: close\r\n\r\n"
                      "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n");
       return true;
     }
   }
+  // tcp-request content rules see each request before the http-request rules, as in HAProxy.
+  if (run_rules(fe_.rules.tcp_content, rules::kReqContent)) return true;
   if (run_rules(fe_.rules.http_req, rules::kHttpReq)) return true;
 
   be_ = fe_.default_backend;
@@ -741,7 +744,7 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   c.req = &req_;
   c.rsp = (phase & (rules::kHttpRes | rules::kAfterRes)) != 0 ? &rsp_ : nullptr;
   c.first_request = requests_ <= 1;
-  c.sess_vars = &sess_vars_;
+  c.sess_vars = &sess_vars;
   c.txn_vars = &txn_vars_;
   c.arena = &arena_;
   return c;
@@ -760,6 +763,14 @@ bool HttpSession::run_rules(const rules::RuleSet& set, uint16_t phase) {
 bool HttpSession::send_rule_reply() {
   const rules::Reply& r = rctx_.reply;
   switch (r.kind) {
+    case rules::Reply::Kind::Close:
+    case rules::Reply::Kind::SilentDrop:
+      // reject / silent-drop: the connection ends with no answer.
+      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+      if (r.kind == rules::Reply::Kind::SilentDrop) net::silent_drop(cfd_);
+      reply_raw({});   // nothing to send: the connection closes
+      log_tx('P', 'R');
+      return true;
     case rules::Reply::Kind::Error:
     default:
       fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
@@ -1442,10 +1453,7 @@ void HttpSession::reply_error(uint16_t status, const char* reason) {
   core::debug("session {}: replying {} ({})", id_, status, reason);
   status_ = status;
   count_status(status);
-  auto it = fe_.error_pages.find(status);
-  std::string_view page = it != fe_.error_pages.end() ? std::string_view(it->second)
-                                                      : http::canned_response(status);
-  reply_raw(page);
+  reply_raw(w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
 }
 
 void HttpSession::reply_raw(std::string_view bytes) {

@@ -169,7 +169,7 @@ class HttpSession final : public Session, public core::IoHandler {
   // Rules: the transaction's arena (rewritten values, converter output), its variables and
   // the context rules run in. Reset at each request.
   rules::Arena arena_;
-  rules::VarStore sess_vars_, txn_vars_;
+  rules::VarStore txn_vars_;
   AclContext rctx_;
   const rules::ProxyRules* be_rules_ = nullptr;   // the chosen backend's own sets (backend sections)
   ServerConn* sc_ = nullptr;

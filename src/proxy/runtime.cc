@@ -56,6 +56,8 @@ class RuntimeResolver : public rules::Resolver {
       if (f->name() == name) return &f->counters;
     return nullptr;
   }
+  // An `auth::Userlist*` (http_auth(L), http_auth_group(L)); the lists are built before any rule.
+  const void* userlist(std::string_view name) const override { return rt_.find_userlist(name); }
 
  private:
   Runtime& rt_;
@@ -157,11 +159,7 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
   for (const auto& mf : p.monitor_fail)
     if (auto c = compile_cond(mf, p, mf.loc, errs, &res)) f.monitor_fail.push_back(std::move(*c));
   if (p.stats.admin) f.stats_admin = compile_cond(*p.stats.admin, p, p.stats.admin->loc, errs, &res);
-  for (const auto& [status, path] : p.errorfiles) {
-    auto page = http::load_errorfile(path);
-    if (!page) errs.add(p.loc, fmt::format("errorfile {}: {}", status, page.error().message));
-    else f.error_pages[status] = std::move(*page);
-  }
+  f.error_pages = cfg_.error_pages(p);   // files were read and checked by the loader
   for (const auto& b : p.binds) check_owner_names(b, errs);
   if (!errs.empty()) errors.push_back(errs.joined());
 }
@@ -189,9 +187,15 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
     ++next_id;
   }
   std::vector<std::string> errors;
+  for (const auto& ul : rt->cfg_.userlists) rt->userlists_.push_back(std::make_unique<auth::Userlist>(ul));
   for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
   Errors errs;
   RuntimeResolver res(*rt);
+  for (auto& b : rt->backends_) {
+    // Listens too: another frontend may route to a listen's backend side.
+    auto pages = rt->cfg_.error_pages(b->config());
+    if (!pages.empty()) rt->backend_error_pages_.emplace(b.get(), std::move(pages));
+  }
   for (auto& b : rt->backends_) {
     const auto& p = b->config();
     if (p.kind != config::ProxyConfig::Kind::Backend) continue;   // listen: compiled on its frontend
@@ -216,6 +220,24 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
     return fail(std::move(all));
   }
   return rt;
+}
+
+const auth::Userlist* Runtime::find_userlist(std::string_view name) const {
+  for (const auto& u : userlists_)
+    if (u->name() == name) return u.get();
+  return nullptr;
+}
+
+std::optional<std::string_view> Runtime::error_page(const Frontend& fe, const backend::Backend* be,
+                                                    uint16_t status) const {
+  if (be != nullptr) {
+    if (auto it = backend_error_pages_.find(be); it != backend_error_pages_.end())
+      if (auto p = it->second.find(status); p != it->second.end()) return std::string_view(p->second);
+  }
+  if (auto p = fe.error_pages.find(status); p != fe.error_pages.end()) return std::string_view(p->second);
+  std::string_view canned = http::canned_response(status);
+  if (canned.empty()) return std::nullopt;
+  return canned;
 }
 
 std::string_view uri_hash_input(std::string_view target, const config::ProxyConfig& p) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/userlist.h"
 #include "backend/backend.h"
 #include "config/model.h"
 #include "core/result.h"
@@ -51,7 +52,7 @@ class Frontend {
   rules::ProxyRules rules;                       // its rule sets (a listen's backend ones too)
   std::vector<Condition> monitor_fail;
   std::optional<Condition> stats_admin;          // `stats admin if COND`
-  std::map<uint16_t, std::string> error_pages;   // from errorfile
+  std::map<uint16_t, std::string> error_pages;   // errorfile, errorfiles, errorloc, http-error
   std::atomic<uint32_t> maxconn{0};              // 0 = unlimited
   FrontendCounters counters;
   std::vector<int> listen_fds;                   // owned by the Runtime's listener table
@@ -138,6 +139,12 @@ class Runtime {
   // Map and ACL pattern references (`-f` files, map converters, inline ACL patterns), shared
   // by the rule engine and the runtime API's map/acl commands.
   rules::PatternRefs& pattern_refs() { return pattern_refs_; }
+  // A `userlist` by name (nullptr when none), for http_auth(L), http_auth_group(L).
+  const auth::Userlist* find_userlist(std::string_view name) const;
+  // The page an error answer uses, as HAProxy picks it: the backend's own (once one is
+  // chosen), else the frontend's, else the built-in page. Empty view for an empty errorfile
+  // (close without answering); nullopt for a code with no page at all.
+  std::optional<std::string_view> error_page(const Frontend& fe, const backend::Backend* be, uint16_t status) const;
 
   // Workers of this process, registered by app/ before they run. post_all() runs `fn` on
   // each worker's own thread (e.g. to close the sessions of a server marked down).
@@ -162,6 +169,8 @@ class Runtime {
   std::vector<std::unique_ptr<backend::StickTable>> tables_;
   std::unordered_map<const backend::Backend*, StickRules> stick_rules_;
   std::unordered_map<const backend::Backend*, rules::ProxyRules> backend_rules_;
+  std::unordered_map<const backend::Backend*, std::map<uint16_t, std::string>> backend_error_pages_;
+  std::vector<std::unique_ptr<auth::Userlist>> userlists_;
   std::atomic<uint32_t> next_server_index_{0};
   rules::PatternRefs pattern_refs_;
 };

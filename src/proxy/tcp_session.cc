@@ -57,10 +57,52 @@ TcpSession::~TcpSession() {
   }
 }
 
+// tcp-request content rules (the frontend's, then the chosen backend's) and use_backend.
+// Content fetches that wait for data (req.len, req.payload) are not implemented, so every
+// rule decides at once, as HAProxy decides rules on layer-4 data without waiting.
+// False when a rule closed the connection.
+bool TcpSession::route() {
+  rules::Arena arena;
+  AclContext c;
+  c.phase = rules::kReqContent;
+  c.src = &src_;
+  c.dst = &dst();
+  c.fd = cfd_;
+  c.fe_name = fe_.name();
+  c.fe_id = fe_.id();
+  c.fe_counters = &fe_.counters;
+  c.sess_vars = &sess_vars;
+  c.arena = &arena;
+  auto closed = [&](const rules::RuleSet& set) {
+    if (set.run(c) != rules::Verdict::Answered) return false;
+    fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
+    if (c.reply.kind == rules::Reply::Kind::SilentDrop) net::silent_drop(cfd_);
+    return true;
+  };
+  if (closed(fe_.rules.tcp_content)) return false;
+  backend::Backend* chosen = fe_.default_backend;
+  for (auto& ub : fe_.use_backends) {
+    if (ub.cond.eval(c)) {
+      chosen = ub.backend;
+      break;
+    }
+  }
+  if (chosen != be_) {
+    be_ = chosen;
+    to_ = effective_timeouts(fe_.config().timeouts, be_ ? be_->config().timeouts : fe_.config().timeouts);
+    if (be_) retries_left_ = be_->config().retries;
+  }
+  c.be = be_;
+  if (be_ != nullptr && be_->config().kind == config::ProxyConfig::Kind::Backend) {
+    if (const auto* br = w_.runtime().backend_rules(be_); br != nullptr && closed(br->tcp_content)) return false;
+  }
+  return true;
+}
+
 void TcpSession::start() {
   c_watch_.start(w_.loop(), cfd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
   c_.last_io = s_.last_io = w_.loop().now();
-  if (be_ == nullptr) {
+  if (!route() || be_ == nullptr) {
     st_ = State::Closed;
     finish();
     return;

@@ -17,6 +17,7 @@ class TcpSession final : public Session, public core::IoHandler {
   ~TcpSession() override;
 
   void start();
+  bool route();
   void on_io(uint32_t events) override;
 
   backend::Server* server() const override { return server_; }

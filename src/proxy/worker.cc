@@ -113,6 +113,34 @@ void Listener::unlimit() {
   accept_some();
 }
 
+// tcp-request connection, then tcp-request session rules (sluice has no handshake between
+// the two yet: no PROXY header or TLS), on the accepted socket. False when a rule closed it.
+bool Listener::tcp_rules_accept(Frontend& fe, int fd, const sockaddr_storage& src, rules::VarStore& sess_vars) {
+  rules::Arena arena;
+  sockaddr_storage dst{};
+  socklen_t dlen = sizeof dst;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&dst), &dlen) != 0) dst.ss_family = AF_UNSPEC;
+  rules::Ctx c;
+  c.src = &src;
+  c.dst = &dst;
+  c.fd = fd;
+  c.fe_name = fe.name();
+  c.fe_id = fe.id();
+  c.fe_counters = &fe.counters;
+  c.sess_vars = &sess_vars;
+  c.arena = &arena;
+  for (auto [set, phase] : {std::pair{&fe.rules.tcp_conn, rules::kConn}, std::pair{&fe.rules.tcp_sess, rules::kSess}}) {
+    c.phase = phase;
+    if (set->run(c) != rules::Verdict::Answered) continue;
+    auto& counter = phase == rules::kConn ? fe.counters.denied_conn : fe.counters.denied_sess;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    if (c.reply.kind == rules::Reply::Kind::SilentDrop) net::silent_drop(fd);
+    ::close(fd);
+    return false;
+  }
+  return true;
+}
+
 void Listener::accept_some() {
   if (paused_ || spec_.fd < 0) return;
   Frontend& fe = *spec_.frontend;
@@ -155,6 +183,8 @@ void Listener::accept_some() {
       ::close(fd);
       continue;
     }
+    rules::VarStore sess_vars;
+    if ((!fe.rules.tcp_conn.empty() || !fe.rules.tcp_sess.empty()) && !tcp_rules_accept(fe, fd, src, sess_vars)) continue;
     const auto& fc = fe.config();
     if (!fc.logs.empty() && !fc.httplog && !fc.tcplog && !fc.log_format) {
       // haproxy's default log format: one "Connect from" line per connection.
@@ -176,10 +206,12 @@ void Listener::accept_some() {
     uint64_t id = w_.next_session_id();
     if (fe.http()) {
       auto* s = new HttpSession(w_, fe, fd, src, id);
+      s->sess_vars = std::move(sess_vars);
       w_.add_session(*s);
       s->start();
     } else {
       auto* s = new TcpSession(w_, fe, fd, src, id);
+      s->sess_vars = std::move(sess_vars);
       w_.add_session(*s);
       s->start();
     }

@@ -16,6 +16,7 @@
 #include "core/event_loop.h"
 #include "core/intrusive_list.h"
 #include "proxy/runtime.h"
+#include "rules/vars.h"
 
 namespace sluice::proxy {
 
@@ -52,6 +53,9 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   // The local address the client connected to, fetched on first use (one syscall saved per
   // connection when nothing needs it).
   const sockaddr_storage& dst();
+  // sess.* variables: set by tcp-request connection/session rules before the session exists,
+  // then by any rule of the session.
+  rules::VarStore sess_vars;
 
  protected:
   // How many passes a session's process() makes per wake-up. With edge-triggered sockets a
@@ -120,6 +124,7 @@ class Listener final : public core::IoHandler {
   bool pending() const { return pending_; }
   bool limited() const { return limited_; }
   void accept_some();
+  bool tcp_rules_accept(Frontend& fe, int fd, const sockaddr_storage& src, rules::VarStore& sess_vars);
   void unlimit();   // a connection slot freed: listen again
   const ListenerSpec& spec() const { return spec_; }
 

@@ -313,7 +313,10 @@ Result<Condition> Condition::compile(const config::Condition& cond, const std::v
   out.unless_ = cond.unless;
   auto add = [&](const config::Acl& a, Term& term) -> Result<void> {
     auto c = compile_acl(a, cc);
-    if (!c) return fail(c.error().message);
+    if (!c) {
+      if (a.name.empty() || a.loc.line == 0) return fail(c.error().message);
+      return fail(fmt::format("ACL '{}' (declared at {}:{}): {}", a.name, a.loc.file, a.loc.line, c.error().message));
+    }
     out.phases_ &= (*c)->expr.phases();
     term.acls.push_back(c->get());
     out.owned_.push_back(std::move(*c));

@@ -27,8 +27,7 @@ struct Table {
 };
 
 const Table<FetchDef>& fetch_table() {
-  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts(),
-                                  fetch_bootstrap()};
+  static const Table<FetchDef> t{fetch_l4(), fetch_http_req(), fetch_http_res(), fetch_internal(), fetch_consts()};
   return t;
 }
 const Table<ConvDef>& conv_table() {
@@ -37,7 +36,7 @@ const Table<ConvDef>& conv_table() {
   return t;
 }
 const Table<ActionDef>& action_table() {
-  static const Table<ActionDef> t{action_http(), action_common()};
+  static const Table<ActionDef> t{action_http(), action_common(), action_tcp()};
   return t;
 }
 

@@ -71,6 +71,14 @@ Verdict RuleSet::run(Ctx& c) const {
 ProxyRules ProxyRules::compile(const config::ProxyConfig& proxy, const Resolver* resolver,
                                std::vector<std::string>& errors) {
   ProxyRules p;
+  for (const auto& r : proxy.rules) {
+    auto err = [&](std::string_view msg) { errors.push_back(fmt::format("{}:{}: {}", r.loc.file, r.loc.line, msg)); };
+    bool backend_only = proxy.kind == config::ProxyConfig::Kind::Backend;
+    if (backend_only && (r.set == "tcp-request connection" || r.set == "tcp-request session"))
+      err(fmt::format("'{}' rules apply to frontends; backend '{}' cannot have them (as in HAProxy)", r.set, proxy.name));
+    if (r.set == "tcp-response content")
+      err("'tcp-response content' rules are not supported by sluice yet");
+  }
   p.tcp_conn = RuleSet::compile(proxy, "tcp-request connection", kConn, resolver, errors);
   p.tcp_sess = RuleSet::compile(proxy, "tcp-request session", kSess, resolver, errors);
   p.tcp_content = RuleSet::compile(proxy, "tcp-request content", kReqContent, resolver, errors);

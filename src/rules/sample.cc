@@ -48,7 +48,7 @@ bool parse_leading_int(std::string_view s, int64_t& out) {
 }
 
 bool can_cast(Type from, Type to) {
-  if (from == to || to == Type::Any) return true;
+  if (from == to || to == Type::Any || from == Type::Any) return true;   // Any: decided per value
   if (to == Type::Addr) return from == Type::Ipv4 || from == Type::Ipv6 || from == Type::Str ||
                                from == Type::Sint || from == Type::Bin;
   switch (from) {
@@ -56,7 +56,8 @@ bool can_cast(Type from, Type to) {
     case Type::Sint: return to == Type::Bool || to == Type::Sint || to == Type::Ipv4 || to == Type::Ipv6 ||
                             to == Type::Str || to == Type::Bin;
     case Type::Ipv4:
-    case Type::Ipv6: return to == Type::Ipv4 || to == Type::Ipv6 || to == Type::Str || to == Type::Bin;
+    case Type::Ipv6:
+    case Type::Addr: return to == Type::Ipv4 || to == Type::Ipv6 || to == Type::Str || to == Type::Bin;
     case Type::Str:
     case Type::Bin: return true;
     case Type::Meth: return to == Type::Str || to == Type::Bin;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/basic.h"
 #include "http/message.h"
 
 namespace sluice::proxy {
@@ -53,10 +54,8 @@ std::string serve(Service s, const ServiceRequest& req);
 
 // Helpers, exposed for tests.
 std::string url_decode(std::string_view s);   // form encoding: '+' is a space
-std::optional<std::string> base64_decode(std::string_view in);   // strict RFC 4648
-// An Authorization value's RFC 7617 `Basic` credentials ("user:password"); nullopt for any
-// other scheme, malformed base64, no ':' or a control character.
-std::optional<std::string> basic_credentials(std::string_view value);
+using auth::base64_decode;       // shared with userlists (auth/basic.h)
+using auth::basic_credentials;
 // Whether `given` is one of `allowed`, in time independent of their contents.
 bool credentials_match(std::string_view given, const std::vector<std::string>& allowed);
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);

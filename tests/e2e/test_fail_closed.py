@@ -133,7 +133,7 @@ COMPILE_ONLY = [
     ("use_backend be_%[req.hdr(host)]", "with a dynamic name"),
     ("load-server-state-from-file global", "needs a global 'server-state-file'"),
     ("bind {dir}/u.sock user no-such-user-sluice", "bind: unknown user 'no-such-user-sluice'"),
-    ("errorfile 503 {dir}/bad.http", "errorfile 503"),
+    ("errorfile 503 {dir}/bad.http", "bad.http': incomplete HTTP response head"),
 ]
 
 

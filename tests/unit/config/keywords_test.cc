@@ -486,7 +486,9 @@ TEST(ConfigMiscProxyTest, CaptureMonitorErrorfileReuseState) {
   EXPECT_EQ(f.log_format, "%ci %r");
   EXPECT_EQ(f.maxconn, 1000u);
   const auto& b = only(r, "b");
-  EXPECT_EQ(b.errorfiles.at(503), ef);
+  ASSERT_EQ(b.errors.size(), 1u);
+  EXPECT_EQ(b.errors[0].status, 503);
+  EXPECT_EQ(b.errors[0].page, "HTTP/1.0 503\r\n\r\n");
   EXPECT_EQ(b.http_reuse, HttpReuse::Always);
   EXPECT_EQ(b.retries, 5u);
   EXPECT_EQ(b.fullconn, 200u);
@@ -495,8 +497,8 @@ TEST(ConfigMiscProxyTest, CaptureMonitorErrorfileReuseState) {
   EXPECT_EQ(b.description, "my backend");
   EXPECT_EQ(b.id, 42);
   auto bad = load(std::string(kDefaults) + "backend b\n  errorfile 503 /nonexistent/503.http\n  errorfile 302 /x\n");
-  EXPECT_TRUE(has_diag(bad, "t.cfg:6: errorfile: cannot open file '/nonexistent/503.http'")) << dump(bad);
-  EXPECT_TRUE(has_diag(bad, "t.cfg:7: errorfile: status code '302' cannot be customized")) << dump(bad);
+  EXPECT_TRUE(has_diag(bad, "t.cfg:6: errorfile '/nonexistent/503.http': cannot open")) << dump(bad);
+  EXPECT_TRUE(has_diag(bad, "t.cfg:7: errorfile: status code '302' not handled")) << dump(bad);
 }
 
 TEST(ConfigGlobalTest, AllKeywords) {

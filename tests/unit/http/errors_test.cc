@@ -74,7 +74,8 @@ TEST(HttpErrorfile, LoadsValidFile) {
 
 TEST(HttpErrorfile, RejectsBadFiles) {
   for (std::string_view bad : {"not http at all\r\n\r\n", "HTTP/1.1 503 Busy\r\nContent-Length: 9\r\n\r\nbusy",
-                               "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n", ""}) {
+                               "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
+                               "HTTP/1.1 503 X\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
     const std::string path = write_temp(bad);
     EXPECT_FALSE(load_errorfile(path).has_value()) << bad;
     std::remove(path.c_str());
@@ -83,6 +84,36 @@ TEST(HttpErrorfile, RejectsBadFiles) {
   const std::string path = write_temp("HTTP/1.1 200 OK\r\n\r\n" + std::string(kMaxErrorfileSize, 'x'));
   EXPECT_FALSE(load_errorfile(path).has_value());
   std::remove(path.c_str());
+}
+
+// HAProxy accepts both (`errorfile 408 /dev/null` closes without answering; editors save
+// bare LF line ends): the head's line ends are made CRLF, the body is kept as it is.
+TEST(HttpErrorfile, EmptyFileAndBareLfHead) {
+  std::string path = write_temp("");
+  auto r = load_errorfile(path);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, "");
+  std::remove(path.c_str());
+  path = write_temp("HTTP/1.0 503 Busy\nContent-Length: 3\r\n\na\nb");
+  r = load_errorfile(path);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, "HTTP/1.0 503 Busy\r\nContent-Length: 3\r\n\r\na\nb");
+  std::remove(path.c_str());
+}
+
+// The bytes HAProxy 2.6 sends for `http-error status 503 content-type text/plain string hi
+// hdr X-A b` and for `errorloc303 500 /err` (measured).
+TEST(HttpReply, BuildsHaproxyShapedReplies) {
+  auto r = build_reply(503, "text/plain", "hi", {{"x-a", "b"}});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, "HTTP/1.1 503 Service Unavailable\r\nx-a: b\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nhi");
+  r = build_reply(400, "", "", {});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+  EXPECT_FALSE(build_reply(400, "", "", {{"bad name", "v"}}).has_value());
+  EXPECT_FALSE(build_reply(400, "", "", {{"x", "a\r\nb"}}).has_value());
+  EXPECT_EQ(redirect_reply(303, "/err"),
+            "HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-length: 0\r\nlocation: /err\r\n\r\n");
 }
 
 }  // namespace
