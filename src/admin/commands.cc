@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "admin/maps.h"
 #include "backend/state.h"
 #include "check/check.h"
 #include "config/loader.h"
@@ -44,36 +45,6 @@ Server* find_server(Context& ctx, std::string_view arg, Reply& reply) {
 }
 
 std::string arg(Args a, size_t i) { return i < a.size() ? a[i] : std::string(); }
-
-// Runs `fn` on every worker's thread, then `done` on the admin loop once all have run.
-void on_all_workers(Context& ctx, std::function<std::string(proxy::Worker&)> fn,
-                    std::function<void(std::vector<std::string>)> done) {
-  auto& workers = ctx.rt.workers;
-  if (workers.size() <= 1) {
-    std::vector<std::string> parts;
-    for (proxy::Worker* w : workers) parts.push_back(fn(*w));
-    done(std::move(parts));
-    return;
-  }
-  struct Gather {
-    std::mutex mu;
-    std::vector<std::string> parts;
-    size_t left;
-  };
-  auto g = std::make_shared<Gather>();
-  g->parts.resize(workers.size());
-  g->left = workers.size();
-  core::EventLoop* admin = &ctx.loop;
-  for (size_t i = 0; i < workers.size(); ++i) {
-    proxy::Worker* w = workers[i];
-    w->loop().post([g, i, w, fn, done, admin] {
-      std::string part = fn(*w);
-      std::lock_guard lk(g->mu);
-      g->parts[i] = std::move(part);
-      if (--g->left == 0) admin->post([g, done] { done(std::move(g->parts)); });
-    });
-  }
-}
 
 std::string join(std::vector<std::string> parts) {
   std::string out;
@@ -614,6 +585,36 @@ void cmd_wait(Context& ctx, Args a, Reply reply) {
 
 }  // namespace
 
+// Runs `fn` on every worker's thread, then `done` on the admin loop once all have run.
+void on_all_workers(Context& ctx, std::function<std::string(proxy::Worker&)> fn,
+                    std::function<void(std::vector<std::string>)> done) {
+  auto& workers = ctx.rt.workers;
+  if (workers.size() <= 1) {
+    std::vector<std::string> parts;
+    for (proxy::Worker* w : workers) parts.push_back(fn(*w));
+    done(std::move(parts));
+    return;
+  }
+  struct Gather {
+    std::mutex mu;
+    std::vector<std::string> parts;
+    size_t left;
+  };
+  auto g = std::make_shared<Gather>();
+  g->parts.resize(workers.size());
+  g->left = workers.size();
+  core::EventLoop* admin = &ctx.loop;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    proxy::Worker* w = workers[i];
+    w->loop().post([g, i, w, fn, done, admin] {
+      std::string part = fn(*w);
+      std::lock_guard lk(g->mu);
+      g->parts[i] = std::move(part);
+      if (--g->left == 0) admin->post([g, done] { done(std::move(g->parts)); });
+    });
+  }
+}
+
 void drop_waiters() {
   for (auto& w : waiters().items) w->timer.disarm();
   waiters().items.clear();
@@ -645,6 +646,21 @@ void install_waiter_hooks(core::EventLoop& loop) {
 const std::vector<Command>& commands() {
   using L = Level;
   static const std::vector<Command> k = {
+      {{"add", "acl"}, L::Admin, "add acl [@<ver>] <acl> <pattern>", "add a pattern to an ACL file", cmd_map},
+      {{"add", "map"}, L::Admin, "add map [@<ver>] <map> <key> <value>", "add an entry to a map", cmd_map},
+      {{"clear", "acl"}, L::Admin, "clear acl [@<ver>] <acl>", "remove every pattern of an ACL (version)", cmd_map},
+      {{"clear", "map"}, L::Admin, "clear map [@<ver>] <map>", "remove every entry of a map (version)", cmd_map},
+      {{"commit", "acl"}, L::Admin, "commit acl @<ver> <acl>", "make a prepared ACL version the current one", cmd_map},
+      {{"commit", "map"}, L::Admin, "commit map @<ver> <map>", "make a prepared map version the current one", cmd_map},
+      {{"del", "acl"}, L::Admin, "del acl <acl> <pattern>|#<ref>", "delete ACL patterns", cmd_map},
+      {{"del", "map"}, L::Admin, "del map <map> <key>|#<ref>", "delete map entries", cmd_map},
+      {{"get", "acl"}, L::Operator, "get acl <acl> <value>", "tell which pattern of an ACL matches a value", cmd_map},
+      {{"get", "map"}, L::Operator, "get map <map> <value>", "tell which map entry matches a value", cmd_map},
+      {{"prepare", "acl"}, L::Admin, "prepare acl <acl>", "start a new ACL version (filled with add acl @<ver>)", cmd_map},
+      {{"prepare", "map"}, L::Admin, "prepare map <map>", "start a new map version (filled with add map @<ver>)", cmd_map},
+      {{"set", "map"}, L::Admin, "set map <map> <key>|#<ref> <value>", "change the value of map entries", cmd_map},
+      {{"show", "acl"}, L::Operator, "show acl [[@<ver>] <acl>]", "list the ACL files, or the patterns of one", cmd_map},
+      {{"show", "map"}, L::Operator, "show map [[@<ver>] <map>]", "list the maps, or the entries of one", cmd_map},
       {{"add", "server"}, L::Admin, "add server <bk>/<srv> <addr> [kw]*", "create a new server (in maintenance)", cmd_add_server},
       {{"clear", "counters"}, L::Operator, "clear counters [all]", "clear max statistics counters (or all counters)", cmd_clear_counters},
       {{"del", "server"}, L::Admin, "del server <bk>/<srv>", "remove a server in maintenance with no session", cmd_del_server},

@@ -36,6 +36,9 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+// Runs `fn` on every worker's thread, then `done` on the admin loop once all have run.
+void on_all_workers(Context& ctx, std::function<std::string(proxy::Worker&)> fn,
+                    std::function<void(std::vector<std::string>)> done);
 // Finds the command for `words` (nullptr when none); also used by tests.
 const Command* find_command(const Words& words);
 // Runs one command (session commands like prompt/quit are handled by the connection).

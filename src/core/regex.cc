@@ -17,6 +17,7 @@ struct Regex::Code {
   pcre2_code* code = nullptr;
   bool jit = false;
   bool windowed = false;   // search() may split the start positions into windows
+  uint32_t captures = 0;   // capture groups in the pattern
   // The only mutable state: diagnostics, shared by every copy and thread.
   mutable std::atomic<uint64_t> limit_hits{0};
 
@@ -33,6 +34,7 @@ class MatchState {
   MatchState() {
     ctx_ = pcre2_match_context_create(nullptr);
     data_ = pcre2_match_data_create(1, nullptr);   // search() only needs "did it match"
+    caps_ = pcre2_match_data_create(Regex::Captures::kMax, nullptr);
     stack_ = pcre2_jit_stack_create(Regex::kJitStackStart, Regex::kJitStackMax, nullptr);
     if (ctx_ == nullptr) return;
     pcre2_set_depth_limit(ctx_, Regex::kDepthLimit);
@@ -43,19 +45,22 @@ class MatchState {
   }
   ~MatchState() {
     pcre2_match_data_free(data_);
+    pcre2_match_data_free(caps_);
     pcre2_match_context_free(ctx_);
     pcre2_jit_stack_free(stack_);
   }
   MatchState(const MatchState&) = delete;
   MatchState& operator=(const MatchState&) = delete;
 
-  bool ok() const { return ctx_ != nullptr && data_ != nullptr; }
+  bool ok() const { return ctx_ != nullptr && data_ != nullptr && caps_ != nullptr; }
   pcre2_match_context* ctx() { return ctx_; }
   pcre2_match_data* data() { return data_; }
+  pcre2_match_data* caps() { return caps_; }
 
  private:
   pcre2_match_context* ctx_ = nullptr;
   pcre2_match_data* data_ = nullptr;
+  pcre2_match_data* caps_ = nullptr;   // search() with captures: groups 0..9
   pcre2_jit_stack* stack_ = nullptr;
 };
 
@@ -95,6 +100,7 @@ Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
   // backtracking verbs such as (*COMMIT) or (*SKIP), which decide about later start positions.
   uint32_t all = 0;
   pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all);
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &c->captures);
   c->windowed = (all & PCRE2_ANCHORED) == 0 && pattern.find("\\G") == std::string_view::npos &&
                 pattern.find("(*") == std::string_view::npos;
   return Regex(std::move(c));
@@ -102,10 +108,11 @@ Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
 
 namespace {
 
-int match_at(const pcre2_code* code, bool jit, std::string_view s, size_t from, MatchState& st) {
+int match_at(const pcre2_code* code, bool jit, std::string_view s, size_t from, MatchState& st,
+             pcre2_match_data* data) {
   // PCRE2_NO_JIT keeps a regex compiled without JIT (opts.jit = false) on the interpreter.
   return pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), from, jit ? 0 : PCRE2_NO_JIT,
-                     st.data(), st.ctx());
+                     data, st.ctx());
 }
 
 }  // namespace
@@ -116,19 +123,28 @@ int match_at(const pcre2_code* code, bool jit, std::string_view s, size_t from, 
 // (the offset limit), the same order and answers as one call, and the clock is read between
 // windows: past kSearchBudget the search stops as on a limit.
 Regex::Outcome Regex::search_outcome(std::string_view subject) const {
+  return run(subject, nullptr);
+}
+
+bool Regex::search(std::string_view subject, Captures& caps) const {
+  return run(subject, &caps) == Outcome::Match;
+}
+
+Regex::Outcome Regex::run(std::string_view subject, Captures* caps) const {
   MatchState& st = match_state();
+  pcre2_match_data* data = caps ? st.caps() : st.data();
   int rc = PCRE2_ERROR_NOMEMORY;
   if (st.ok()) {
     size_t steps = std::max<size_t>(kMatchLimit, subject.size() * kMatchStepsPerByte);
     pcre2_set_match_limit(st.ctx(), static_cast<uint32_t>(std::min<size_t>(steps, UINT32_MAX)));
     if (!code_->windowed || subject.size() < kWindow) {
       pcre2_set_offset_limit(st.ctx(), PCRE2_UNSET);
-      rc = match_at(code_->code, code_->jit, subject, 0, st);
+      rc = match_at(code_->code, code_->jit, subject, 0, st, data);
     } else {
       auto deadline = std::chrono::steady_clock::now() + kSearchBudget;
       for (size_t from = 0; from <= subject.size(); from += kWindow) {
         pcre2_set_offset_limit(st.ctx(), from + kWindow - 1);
-        rc = match_at(code_->code, code_->jit, subject, from, st);
+        rc = match_at(code_->code, code_->jit, subject, from, st, data);
         if (rc != PCRE2_ERROR_NOMATCH) break;
         if (std::chrono::steady_clock::now() > deadline) {
           rc = kBudgetExceeded;
@@ -137,8 +153,21 @@ Regex::Outcome Regex::search_outcome(std::string_view subject) const {
       }
     }
   }
-  // 0: matched, but the one-pair ovector could not hold the captures; still a match.
-  if (rc >= 0) return Outcome::Match;
+  // 0: matched, but the ovector could not hold every capture; still a match.
+  if (rc >= 0) {
+    if (caps) {
+      const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data);
+      caps->count = std::min<size_t>(code_->captures + 1, Captures::kMax);
+      // rc: highest group set + 1 (0: more groups than the ovector holds, all of it valid).
+      size_t valid = rc == 0 ? Captures::kMax : static_cast<size_t>(rc);
+      for (size_t i = 0; i < caps->count; ++i) {
+        bool set = i < valid && ov[2 * i] != PCRE2_UNSET;
+        caps->group[i] = set ? std::pair<size_t, size_t>{ov[2 * i], ov[2 * i + 1]}
+                             : std::pair<size_t, size_t>{std::string_view::npos, std::string_view::npos};
+      }
+    }
+    return Outcome::Match;
+  }
   if (rc == PCRE2_ERROR_NOMATCH) return Outcome::NoMatch;
   // A limit, or an error no valid subject should cause: no match (fail closed), said once.
   if (code_->limit_hits.fetch_add(1, std::memory_order_relaxed) == 0) {

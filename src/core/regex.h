@@ -14,6 +14,7 @@
 // and reused, so the hot path does not allocate.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -60,12 +61,23 @@ class Regex {
   // The same, telling a limit hit apart from a plain failure.
   Outcome search_outcome(std::string_view subject) const;
 
+  // Offsets of group 0 (the whole match) to 9 of a match, as HAProxy's MAX_MATCH, for
+  // backreferences (map_regm, regsub). An unset group has begin == end == npos.
+  struct Captures {
+    static constexpr size_t kMax = 10;
+    std::array<std::pair<size_t, size_t>, kMax> group{};
+    size_t count = 0;   // groups filled (the pattern's capture count + 1, at most kMax)
+  };
+  // search() that also fills `caps` on a match (same limits; untouched otherwise).
+  bool search(std::string_view subject, Captures& caps) const;
+
   const std::string& pattern() const;
   bool jit() const;               // compiled to machine code (false: interpreter)
   uint64_t limit_hits() const;    // matches that ended on a limit, since compile
 
  private:
   struct Code;
+  Outcome run(std::string_view subject, Captures* caps) const;
   explicit Regex(std::shared_ptr<const Code> c) : code_(std::move(c)) {}
   std::shared_ptr<const Code> code_;
 };

@@ -20,6 +20,7 @@
 #include "proxy/acl.h"
 #include "rules/ruleset.h"
 #include "proxy/stick.h"
+#include "rules/pattern_ref.h"
 
 namespace sluice::log {
 class ProxyLog;
@@ -135,6 +136,9 @@ class Runtime {
     return it == stick_rules_.end() ? nullptr : &it->second;
   }
   uint32_t server_index_limit() const { return next_server_index_; }
+  // Map and ACL pattern references (`-f` files, map converters, inline ACL patterns), shared
+  // by the rule engine and the runtime API's map/acl commands.
+  rules::PatternRefs& pattern_refs() { return pattern_refs_; }
   // A `userlist` by name (nullptr when none), for http_auth(L), http_auth_group(L).
   const auth::Userlist* find_userlist(std::string_view name) const;
   // The page an error answer uses, as HAProxy picks it: the backend's own (once one is
@@ -168,6 +172,7 @@ class Runtime {
   std::unordered_map<const backend::Backend*, std::map<uint16_t, std::string>> backend_error_pages_;
   std::vector<std::unique_ptr<auth::Userlist>> userlists_;
   std::atomic<uint32_t> next_server_index_{0};
+  rules::PatternRefs pattern_refs_;
 };
 
 }  // namespace sluice::proxy
