@@ -84,9 +84,10 @@ Result<Options> parse_cli(int argc, const char* const* argv) {
       auto n = parse_limit(a, *v);
       if (!n) return unexpected(n.error());
       (a == "-n" ? o.maxconn : o.default_maxconn) = *n;
-    } else if (a == "-L") {   // the local peers name: sluice has no peers, so nothing uses it
+    } else if (a == "-L") {   // the local peers name: sluice has no peers, only ${HAPROXY_LOCALPEER} uses it
       auto v = need("a peer name");
       if (!v) return unexpected(v.error());
+      o.localpeer = *v;
     } else if (a == "-sf" || a == "-st") {
       auto& list = a == "-sf" ? o.finish_pids : o.terminate_pids;
       // Like haproxy, every following numeric argument is a pid; an empty list (as from

@@ -1,6 +1,6 @@
 // Command line, as haproxy takes it: -f FILE|DIR (repeatable), -c, -D, -p PIDFILE, -d, -q,
 // -v, -vv, -cc EXPR, -sf PID..., -st PID..., -W, -S SOCKET, -x SOCKET, -n MAXCONN (global),
-// -N MAXCONN (per proxy), -L NAME (peers name: accepted, unused: sluice has no peers), -- FILES...
+// -N MAXCONN (per proxy), -L NAME (peers name: exported as HAPROXY_LOCALPEER; sluice has no peers), -- FILES...
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +30,7 @@ struct Options {
   std::string fd_socket;         // -x
   std::optional<uint32_t> maxconn;          // -n: the global maxconn, over the config's
   std::optional<uint32_t> default_maxconn;  // -N: maxconn of frontends/listens that set none
+  std::string localpeer;         // -L: only exported as HAPROXY_LOCALPEER (sluice has no peers)
   bool help = false;
 };
 

@@ -1,6 +1,8 @@
 // sluice: an HTTP/TCP load balancer that speaks HAProxy's configuration language.
-#include <cstdio>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "app/cli.h"
@@ -44,6 +46,18 @@ int check_condition(const std::string& expr) {
   return *r ? 0 : 1;
 }
 
+// The variables HAProxy sets before it reads its configuration, so that `"${HAPROXY_LOCALPEER}"`
+// expands as it does there: the -L name, else the host name.
+void export_startup_variables(const sluice::app::Options& opt) {
+  std::string peer = opt.localpeer;
+  if (peer.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) peer = host;
+  }
+  ::setenv("HAPROXY_LOCALPEER", peer.c_str(), 1);
+  ::setenv("HAPROXY_STARTUP_VERSION", SLUICE_VERSION, 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,6 +70,7 @@ int main(int argc, char** argv) {
     std::fputs(sluice::app::usage(argv[0]).c_str(), stdout);
     return 0;
   }
+  export_startup_variables(*opt);
   if (opt->condition) return check_condition(*opt->condition);
   if (opt->version) return print_version(opt->version);
   if (opt->dump_keywords) {

@@ -88,6 +88,10 @@ LoadedConfig load_config(const Options& opt) {
     return out;
   }
   out.cfg = std::move(res.config);
+  // As HAProxy, once the files are read: what was loaded, for `env(HAPROXY_CFGFILES)`.
+  std::string files;
+  for (const auto& f : out.cfg->files) files += (files.empty() ? "" : ";") + f;
+  ::setenv("HAPROXY_CFGFILES", files.c_str(), 1);
   if (opt.maxconn) out.cfg->global.maxconn = *opt.maxconn;
   if (opt.default_maxconn)   // HAProxy's -N: the default a `maxconn` line (or defaults) overrides
     for (auto& p : out.cfg->proxies)

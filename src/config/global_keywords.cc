@@ -3,6 +3,7 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "config/parse_internal.h"
 
@@ -244,6 +245,34 @@ constexpr NoticeKeyword kNoticeKeywords[] = {
     {"tune.vars.", "'set-var' is refused"}, {"tune.http.cookielen", "'capture cookie' is refused"},
 };
 
+// setenv, presetenv, unsetenv, resetenv: they change the parse's environment at once, so
+// the lines after them (and, with the process environment, what runs later) see the change.
+bool is_env_keyword(std::string_view k) {
+  return k == "setenv" || k == "presetenv" || k == "unsetenv" || k == "resetenv";
+}
+
+Result<void> env_keyword(const Line& l, Env& env) {
+  W w = l.words;
+  const std::string& k = w[0];
+  if (k == "setenv" || k == "presetenv") {
+    // HAProxy ignores a third word; it is refused here since it usually means a value with
+    // spaces that lacks its quotes.
+    if (w.size() != 3)
+      return fail(fmt::format("'{}' expects a name and a value (quote a value that has spaces)", k));
+    if (auto r = env.environment.set(w[1], w[2], k == "setenv"); !r)
+      return fail(fmt::format("'{}': {}", k, r.error().message));
+    return {};
+  }
+  if (k == "unsetenv") {
+    if (w.size() < 2) return fail("'unsetenv' expects at least one variable name");
+    for (size_t i = 1; i < w.size(); ++i) env.environment.unset(w[i]);
+    return {};
+  }
+  std::set<std::string, std::less<>> keep(w.begin() + 1, w.end());
+  env.environment.reset(keep);
+  return {};
+}
+
 const NoticeKeyword* notice_keyword(std::string_view k) {
   for (const auto& n : kNoticeKeywords)
     if (n.name.ends_with('.') || n.name.ends_with('-') ? k.starts_with(n.name) : k == n.name) return &n;
@@ -254,6 +283,10 @@ const NoticeKeyword* notice_keyword(std::string_view k) {
 
 void parse_global_line(GlobalConfig& g, const Line& l, Env& env) {
   const std::string& k = l.words[0];
+  if (is_env_keyword(k)) {
+    if (auto r = env_keyword(l, env); !r) env.diags.error(l.loc, r.error().message);
+    return;
+  }
   const NoticeKeyword* notice = notice_keyword(k);
   bool known = std::find(std::begin(kGlobalKeywords), std::end(kGlobalKeywords), k) != std::end(kGlobalKeywords);
   if (notice != nullptr && !known) {
@@ -265,8 +298,7 @@ void parse_global_line(GlobalConfig& g, const Line& l, Env& env) {
       env.diags.error(l.loc, "'debug' is not supported by sluice yet (use -d on the command line)");
       return;
     }
-    if (k.starts_with("tune.") || k.starts_with("ssl-") || k == "lua-load" || k == "setenv" ||
-        k == "presetenv" || k == "resetenv" || k == "unsetenv" || k == "cpu-map" || k == "localpeer" ||
+    if (k.starts_with("tune.") || k.starts_with("ssl-") || k == "lua-load" || k == "cpu-map" || k == "localpeer" ||
         k == "expose-experimental-directives" || k == "h1-case-adjust" || k == "unix-bind" ||
         k == "set-dumpable" || k == "noepoll" || k == "nopoll" || k == "insecure-fork-wanted" ||
         k == "external-check" || k == "maxsslconn" || k == "maxconnrate" || k == "maxsessrate" ||

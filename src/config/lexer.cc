@@ -2,10 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace sluice::config {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
+// The value of a `${NAME[*]}` splits where C's isspace() says, as HAProxy's does.
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -14,14 +20,9 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_var_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 class Lexer {
  public:
-  Lexer(std::string_view line, const GetEnv& getenv, bool expand_unquoted)
-      : in_(line), getenv_(getenv), expand_unquoted_(expand_unquoted) {}
+  Lexer(std::string_view line, const LexContext& ctx) : in_(line), ctx_(ctx) {}
 
   Result<LexedLine> run() {
     while (pos_ < in_.size()) {
@@ -33,8 +34,7 @@ class Lexer {
       }
       if (quote_ == 0 && (c == '#' || c == '\n' || c == '\r')) break;
       if (c == '\\' && quote_ != '\'') {
-        auto r = escape();
-        if (!r) return unexpected(r.error());
+        if (auto r = escape(); !r) return unexpected(r.error());
         continue;
       }
       if (c == '"' || c == '\'') {
@@ -50,9 +50,8 @@ class Lexer {
           continue;
         }
       }
-      if (c == '$' && quote_ != '\'' && (quote_ == '"' || expand_unquoted_)) {
-        auto r = variable();
-        if (!r) return unexpected(r.error());
+      if (c == '$' && quote_ == '"') {
+        if (auto r = variable(); !r) return unexpected(r.error());
         continue;
       }
       cur_ += c;
@@ -61,10 +60,7 @@ class Lexer {
     }
     if (quote_ != 0) return fail(fmt::format("unmatched {} quote", quote_ == '"' ? "double" : "single"));
     end_word();
-    LexedLine out;
-    out.words = std::move(words_);
-    out.trailing_backslash = trailing_backslash_;
-    return out;
+    return finish();
   }
 
  private:
@@ -72,6 +68,24 @@ class Lexer {
     if (in_word_) words_.push_back(std::move(cur_));
     cur_.clear();
     in_word_ = false;
+  }
+
+  LexedLine finish() {
+    LexedLine out;
+    size_t keep = 0;
+    while (keep < words_.size() && !words_[keep].empty()) ++keep;
+    for (size_t i = keep + 1; i < words_.size(); ++i)
+      if (!words_[i].empty()) out.ignored.push_back(std::move(words_[i]));
+    // Only a backslash that is still the last word is the caller's business; one that follows
+    // an empty word is ignored with the rest.
+    out.trailing_backslash = trailing_backslash_ && keep == words_.size();
+    words_.resize(keep);
+    out.words = std::move(words_);
+    return out;
+  }
+
+  static auto error_at(size_t pos, std::string_view what) {
+    return fail(fmt::format("{} at column {}", what, pos + 1));
   }
 
   Result<void> escape() {
@@ -85,15 +99,23 @@ class Lexer {
     }
     char n = in_[pos_ + 1];
     switch (n) {
-      case ' ': case '\t': case '#': case '\\': case '"': case '\'': case '$':
+      case ' ': case '\t': case '#': case '\\': case '"': case '\'':
         cur_ += n; pos_ += 2; return {};
+      case '$':
+        // Only meaningful where `$` is: inside double quotes. Elsewhere both characters stay.
+        if (quote_ == '"') {
+          cur_ += '$';
+        } else {
+          cur_ += "\\$";
+        }
+        pos_ += 2;
+        return {};
       case 'r': cur_ += '\r'; pos_ += 2; return {};
       case 'n': cur_ += '\n'; pos_ += 2; return {};
       case 't': cur_ += '\t'; pos_ += 2; return {};
       case 'x': {
-        if (pos_ + 3 >= in_.size() || hex_value(in_[pos_ + 2]) < 0 ||
-            hex_value(in_[pos_ + 3]) < 0)
-          return fail("truncated or invalid hexadecimal sequence after '\\x'");
+        if (pos_ + 3 >= in_.size() || hex_value(in_[pos_ + 2]) < 0 || hex_value(in_[pos_ + 3]) < 0)
+          return error_at(pos_, "truncated or invalid hexadecimal sequence after '\\x'");
         cur_ += static_cast<char>(hex_value(in_[pos_ + 2]) * 16 + hex_value(in_[pos_ + 3]));
         pos_ += 4;
         return {};
@@ -106,71 +128,70 @@ class Lexer {
     }
   }
 
+  std::optional<std::string> lookup(std::string_view name) const {
+    if (name == ".FILE") return std::string(ctx_.file);
+    if (name == ".LINE") return std::to_string(ctx_.line);
+    if (name == ".SECTION") return std::string(ctx_.section);
+    return ctx_.getenv ? ctx_.getenv(name) : std::nullopt;
+  }
+
+  // At a `$` inside double quotes.
   Result<void> variable() {
+    const size_t dollar = pos_;
     size_t p = pos_ + 1;
-    std::string name, def;
-    bool has_def = false, brace = false, splat = false;
-    if (p < in_.size() && in_[p] == '{') {
-      brace = true;
+    bool brace = p < in_.size() && in_[p] == '{';
+    if (brace) ++p;
+    size_t name_start = p;
+    if (p >= in_.size() || !(is_alpha(in_[p]) || in_[p] == '_' || in_[p] == '.'))
+      return error_at(dollar, "a variable name must start with a letter, '_' or '.' (write '\\$' for a literal '$')");
+    if (in_[p] == '.') ++p;
+    while (p < in_.size() && is_name_char(in_[p])) ++p;
+    std::string_view name = in_.substr(name_start, p - name_start);
+    if (name[0] == '.' && name != ".FILE" && name != ".LINE" && name != ".SECTION")
+      return error_at(dollar, fmt::format("unknown pseudo-variable '{}' (.FILE, .LINE and .SECTION exist)", name));
+    std::optional<std::string> value = lookup(name);
+    bool split = false;
+    if (brace) {
+      if (p < in_.size() && in_[p] == '[') {
+        if (in_.substr(p, 3) != "[*]")
+          return error_at(p, "invalid word expansion: only '[*]' may follow a variable name");
+        split = true;
+        p += 3;
+      }
+      if (p < in_.size() && in_[p] == '-') {
+        size_t close = in_.find('}', p);
+        if (close == std::string_view::npos)
+          return error_at(dollar, "missing closing '}' in '${' variable");
+        if (!value) value = std::string(in_.substr(p + 1, close - p - 1));
+        p = close;
+      }
+      if (p >= in_.size() || in_[p] != '}')
+        return error_at(dollar, "missing closing '}' in '${' variable");
       ++p;
-      size_t close = in_.find('}', p);
-      if (close == std::string_view::npos) return fail("missing closing '}' in '${' variable");
-      std::string_view body = in_.substr(p, close - p);
-      size_t i = 0;
-      while (i < body.size() && is_var_char(body[i])) ++i;
-      name = std::string(body.substr(0, i));
-      std::string_view rest = body.substr(i);
-      if (rest == "[*]") {
-        splat = true;
-      } else if (!rest.empty() && rest[0] == '-') {
-        has_def = true;
-        def = std::string(rest.substr(1));
-      } else if (!rest.empty()) {
-        return fail(fmt::format("invalid variable reference '${{{}}}'", body));
-      }
-      p = close + 1;
-    } else {
-      while (p < in_.size() && is_var_char(in_[p])) ++p;
-      name = std::string(in_.substr(pos_ + 1, p - pos_ - 1));
     }
-    if (name.empty()) {
-      if (brace) return fail("empty variable name in '${}'");
-      cur_ += '$';   // a lone '$' is literal
-      in_word_ = true;
-      ++pos_;
-      return {};
-    }
-    std::optional<std::string> value = getenv_ ? getenv_(name) : std::nullopt;
-    if (!value && has_def) value = def;
-    std::string v = value.value_or("");
     pos_ = p;
-    if (splat) {
-      // One word per blank-separated part; the first joins the current word, the last
-      // continues into whatever follows.
-      size_t i = 0;
-      bool first = true;
-      while (i < v.size()) {
-        while (i < v.size() && is_blank(v[i])) ++i;
-        if (i >= v.size()) break;
-        size_t j = i;
-        while (j < v.size() && !is_blank(v[j])) ++j;
-        if (!first) end_word();
-        cur_ += v.substr(i, j - i);
-        in_word_ = true;
-        first = false;
-        i = j;
-      }
+    if (!value) return {};   // unset: nothing, as in HAProxy
+    if (!split) {
+      cur_ += *value;
       return {};
     }
-    cur_ += v;
-    if (quote_ != 0) in_word_ = true;
-    else if (!v.empty()) in_word_ = true;
+    // One word per run of blanks: each run ends the word being built (even an empty one, so
+    // a leading blank yields an empty word, as in HAProxy) and starts the next.
+    const std::string& v = *value;
+    for (size_t i = 0; i < v.size();) {
+      if (is_space(v[i])) {
+        words_.push_back(std::move(cur_));
+        cur_.clear();
+        while (i < v.size() && is_space(v[i])) ++i;
+      } else {
+        cur_ += v[i++];
+      }
+    }
     return {};
   }
 
   std::string_view in_;
-  const GetEnv& getenv_;
-  bool expand_unquoted_ = true;
+  const LexContext& ctx_;
   size_t pos_ = 0;
   char quote_ = 0;
   std::string cur_;
@@ -181,8 +202,12 @@ class Lexer {
 
 }  // namespace
 
-Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv, bool expand_unquoted) {
-  return Lexer(line, getenv, expand_unquoted).run();
+Result<LexedLine> lex_line(std::string_view line, const LexContext& ctx) { return Lexer(line, ctx).run(); }
+
+Result<LexedLine> lex_line(std::string_view line, const GetEnv& getenv) {
+  LexContext ctx;
+  ctx.getenv = getenv;
+  return lex_line(line, ctx);
 }
 
 }  // namespace sluice::config

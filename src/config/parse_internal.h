@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/environment.h"
 #include "config/loader.h"
 #include "config/model.h"
 
@@ -42,6 +43,7 @@ class Diags {
 struct Env {
   Diags& diags;
   const LoadOptions& opts;
+  Environment& environment;   // what ${VAR} expands from; `setenv` & co. change it
 };
 
 // " (did you mean 'X'?)" for the closest candidate within edit distance 2, else "".

@@ -50,14 +50,9 @@ bool looks_like_address(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(const LoadOptions& opts) : opts_(opts), env_{diags_, opts_} {
-    if (!opts_.getenv) {
-      opts_.getenv = [](std::string_view name) -> std::optional<std::string> {
-        const char* v = ::getenv(std::string(name).c_str());
-        if (v == nullptr) return std::nullopt;
-        return std::string(v);
-      };
-    }
+  explicit Parser(const LoadOptions& opts)
+      : opts_(opts), environment_(opts_.getenv), env_{diags_, opts_, environment_} {
+    opts_.getenv = environment_.lookup();   // every lookup sees `setenv` & co. of the lines before
     last_defaults_.kind = Kind::Defaults;
   }
 
@@ -133,14 +128,14 @@ class Parser {
   enum class Section { None, Global, Proxy, Defaults, Userlist, HttpErrors, Skipped };
 
   void parse_line(std::string_view raw, const SourceLoc& loc) {
-    auto lexed = lex_line(raw, opts_.getenv, section_ != Section::Userlist);
-    if (lexed && section_ == Section::Userlist && !lexed->words.empty() && lexed->words[0] != "user" &&
-        lexed->words[0] != "group")
-      lexed = lex_line(raw, opts_.getenv);   // a new section or a `.if`: lexed as everywhere else
+    auto lexed = lex_line(raw, LexContext{opts_.getenv, loc.file, loc.line, section_label_});
     if (!lexed) {
       diags_.error(loc, lexed.error().message);
       return;
     }
+    if (!lexed->ignored.empty())
+      diags_.warning(loc, fmt::format("'{}' ignored: an empty argument ends the line's arguments, as in HAProxy",
+                                      detail::join(lexed->ignored)));
     Line l{loc, std::move(lexed->words)};
     if (lexed->trailing_backslash) {
       diags_.error(loc, "line ends with '\\': HAProxy has no line continuation, write the statement on one line");
@@ -170,6 +165,7 @@ class Parser {
         std::end(kUnsupportedSections)) {
       close_section();
       section_ = Section::Skipped;
+      section_label_ = l.words.size() > 1 ? l.words[1] : k;
       diags_.error(loc, fmt::format("section '{}' is not supported by sluice yet", k));
       return;
     }
@@ -197,6 +193,7 @@ class Parser {
       if (!cur_defaults_.name.empty()) named_defaults_[cur_defaults_.name] = cur_defaults_;
     }
     section_ = Section::None;
+    section_label_.clear();
   }
 
   void open_global(const Line& l) {
@@ -204,6 +201,7 @@ class Parser {
     if (l.words.size() > 1) diags_.error(l.loc, "'global' takes no argument");
     if (global_.loc.line == 0) global_.loc = l.loc;
     section_ = Section::Global;
+    section_label_ = "global";
   }
 
   // Returns the defaults to copy for `from NAME` (or the last one).
@@ -260,6 +258,7 @@ class Parser {
       d.loc = l.loc;
       cur_defaults_ = std::move(d);
       section_ = Section::Defaults;
+      section_label_ = name.empty() ? "defaults" : name;
       return;
     }
     const ProxyConfig* base = lookup_defaults(from, l.loc);
@@ -270,15 +269,18 @@ class Parser {
     p.loc = l.loc;
     proxies_.push_back(std::move(p));
     section_ = Section::Proxy;
+    section_label_ = name;
     if (!inline_bind.empty()) {
       detail::parse_proxy_line(proxies_.back(), Line{l.loc, {"bind", inline_bind}}, env_);
     }
   }
 
   LoadOptions opts_;
+  Environment environment_;
   Diags diags_;
   Env env_;
   Section section_ = Section::None;
+  std::string section_label_;   // ${.SECTION}
   GlobalConfig global_;
   std::vector<ProxyConfig> proxies_;
   ProxyConfig cur_defaults_, last_defaults_;
@@ -291,7 +293,7 @@ class Parser {
 
   CondContext cond_context() const {
     CondContext c = process_cond_context();
-    if (opts_.getenv) c.getenv = opts_.getenv;   // the loader's lookup, so tests can inject variables
+    c.getenv = environment_.lookup();   // injected by tests, changed by `setenv` & co.
     return c;
   }
 };

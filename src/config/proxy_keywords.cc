@@ -5,6 +5,7 @@
 
 #include "config/acl_spec.h"
 #include "config/parse_internal.h"
+#include "config/removed_keywords.h"
 #include "core/regex.h"
 #include "http/errors.h"
 
@@ -576,7 +577,7 @@ constexpr BoolOption kBoolOptions[] = {
 constexpr std::string_view kLaterBoolOptions[] = {"abortonclose", "independent-streams",
     "http-ignore-probes", "log-health-checks", "contstats", "http-pretend-keepalive",
     "prefer-last-server", "socket-stats", "checkcache", "logasap", "originalto", "transparent",
-    "httpslog", "disable-h2-upgrade", "idle-close-on-response", "http_proxy",
+    "httpslog", "disable-h2-upgrade", "idle-close-on-response",
     "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server"};
 constexpr std::string_view kSpecialOptions[] = {"httplog", "tcplog", "httpclose", "http-server-close",
     "http-keep-alive", "forwardfor", "httpchk", "ssl-hello-chk", "tcp-check", "smtpchk", "mysql-check",
@@ -1083,13 +1084,11 @@ constexpr ProxyKeyword kProxyKeywords[] = {
 
 // HAProxy proxy keywords that sluice recognises but does not implement yet.
 constexpr std::string_view kLaterKeywords[] = {
-    "compression", "filter", "redirect", "reqadd", "rspadd",
-    "reqrep", "rsprep", "reqdel", "rspdel", "use-server", "force-persist", "ignore-persist",
+    "compression", "filter", "redirect", "use-server", "force-persist", "ignore-persist",
     "persist", "source", "unique-id-format", "unique-id-header", "email-alert", "external-check",
     "declare", "max-keep-alive-queue", "max-session-srv-conns", "rate-limit", "server-template",
-    "bind-process", "grace", "guid", "http-send-name-header", "log-tag", "log-format-sd",
-    "error-log-format", "retry-on", "timeout tarpit", "dynamic-cookie-key", "appsession", "block",
-    "reqirep", "rspirep", "reqallow", "reqdeny", "reqpass", "reqtarpit", "rspdeny", "orgto",
+    "bind-process", "guid", "http-send-name-header", "log-tag", "log-format-sd",
+    "error-log-format", "retry-on", "timeout tarpit", "dynamic-cookie-key", "orgto",
     "set-var", "unique-id", "clitcpka-cnt", "srvtcpka-cnt", "clitcpka-idle", "srvtcpka-idle",
     "clitcpka-intvl", "srvtcpka-intvl", "log-steps"};
 
@@ -1111,6 +1110,7 @@ const char* section_name(Kind k) {
 }  // namespace
 
 void parse_proxy_line(ProxyConfig& p, const Line& l, Env& env) {
+  if (auto removed = removed_keyword_error(l.words)) return env.diags.error(l.loc, std::move(*removed));
   const std::string& k = l.words[0];
   const ProxyKeyword* kw = nullptr;
   for (const auto& e : kProxyKeywords)

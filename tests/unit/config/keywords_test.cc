@@ -574,7 +574,9 @@ TEST(ConfigGlobalTest, SocketModesAreStrictOctal) {
   ASSERT_TRUE(ok.ok()) << dump(ok);
   EXPECT_EQ(ok.config->global.stats_sockets[0].mode, 0660u);
   EXPECT_EQ(ok.config->global.stats_sockets[1].mode, 0777u);
-  for (const char* bad : {"+644", "-1", "0x1ff", "644x", "8", "1000", "07777", "", "00000"}) {
+  // An empty word ends the arguments (as in HAProxy): `mode ''` is `mode` without its value.
+  EXPECT_TRUE(has_diag(load("global\n  stats socket /tmp/a.sock mode ''\n"), "t.cfg:2: stats socket: 'mode' expects an argument"));
+  for (const char* bad : {"+644", "-1", "0x1ff", "644x", "8", "1000", "07777", "00000"}) {
     const std::string b = bad;
     auto g = load("global\n  stats socket /tmp/a.sock mode '" + b + "'\n");
     EXPECT_TRUE(has_diag(g, "t.cfg:2: stats socket mode: '" + b + "' is not an octal mode (octal digits, at most 777)"))

@@ -125,7 +125,7 @@ TEST(ConfigMergeTest, FilesAndDirectoriesInOrder) {
 }
 
 TEST(ConfigMergeTest, EnvironmentInConfig) {
-  auto r = load(std::string(kDefaults) + "backend b\n  server s \"${BACKEND_ADDR}\" weight $W\n",
+  auto r = load(std::string(kDefaults) + "backend b\n  server s \"${BACKEND_ADDR}\" weight \"$W\"\n",
                 {{"BACKEND_ADDR", "127.0.0.1:8081"}, {"W", "17"}});
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.config->find_proxy("b")->servers[0].addr.port, 8081);

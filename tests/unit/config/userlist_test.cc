@@ -39,7 +39,7 @@ TEST(ConfigUserlistTest, DollarIsLiteralOutsideDoubleQuotes) {
   EXPECT_EQ(u[1].password, "from-env");
   EXPECT_EQ(u[2].password, "$PW");
   // The next section's header line is lexed as anywhere else.
-  r = load("userlist L\n  user a insecure-password x\nfrontend $FE\n  mode http\n", {{"FE", "web"}});
+  r = load("userlist L\n  user a insecure-password x\nfrontend \"${FE}\"\n  mode http\n", {{"FE", "web"}});
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_NE(r.config->find_proxy("web"), nullptr);
 }
