@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "http/errors.h"
 #include "net/socket.h"
+#include "rules/global_vars.h"
 
 namespace sluice::proxy {
 
@@ -188,6 +189,12 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   }
   std::vector<std::string> errors;
   for (const auto& ul : rt->cfg_.userlists) rt->userlists_.push_back(std::make_unique<auth::Userlist>(ul));
+  {
+    // Before any rule: rules and formats may read these proc. variables at run time, and a
+    // later set-var line may read an earlier one.
+    RuntimeResolver vres(*rt);
+    rules::set_global_vars(rt->cfg_.global.set_vars, &vres, errors);
+  }
   for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
   Errors errs;
   RuntimeResolver res(*rt);
