@@ -61,7 +61,7 @@ REFUSED = [
     ("http-request return status 200", "'http-request return' is not supported by sluice yet"),
     ("http-request redirect location /x", "'http-request redirect' is not supported by sluice yet"),
     ("http-request auth", "'http-request auth' is not supported by sluice yet"),
-    ("http-request set-header X-A %ci", "'%ci' in a header value is not supported by sluice yet: only %[fetch] expressions are"),
+    ("http-request set-header X-A %sslv", "log-format variable '%sslv' needs TLS, which sluice does not terminate (not supported by sluice)"),
     ("http-response deny", "'http-response deny' is not supported by sluice yet"),
     ("http-response del-header Server", "'http-response del-header' is not supported by sluice yet"),
     ("http-response set-header X-A 1", "'http-response set-header' is not supported by sluice yet"),
