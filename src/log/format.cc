@@ -155,9 +155,15 @@ class Writer {
     last_sep_ = false;
   }
   // Numbers, dates and flags: never quoted (haproxy applies Q to strings and addresses).
-  void num(const Node& n, int64_t v, std::string_view prefix = {}) {
+  // X prints in hexadecimal only the numbers haproxy prints so (ports, %Ts, %pid, %rt, %lc:
+  // at least 4 digits); the others stay decimal.
+  void num(const Node&, int64_t v, std::string_view prefix = {}) {
     out_ += prefix;
-    if (n.hex) out_ += fmt::format("{:X}", v);
+    out_ += fmt::to_string(v);
+    last_sep_ = false;
+  }
+  void hexable(const Node& n, int64_t v, int width = 4) {
+    if (n.hex) out_ += fmt::format("{:0{}X}", v, width);
     else out_ += fmt::to_string(v);
     last_sep_ = false;
   }
@@ -289,7 +295,7 @@ void render_var(Writer& w, const Node& n, const TxRecord& r, const RenderEnv& en
       w.num(n, ok ? r.Tt - (r.TR + r.Ti + r.Tw + r.Tc + r.Tr) : -1);
       break;
     }
-    case Var::Ts: w.num(n, static_cast<int64_t>(r.accept_wall_us / 1000000)); break;
+    case Var::Ts: w.hexable(n, static_cast<int64_t>(r.accept_wall_us / 1000000)); break;
     case Var::ac: w.num(n, r.actconn); break;
     case Var::fc: w.num(n, r.feconn); break;
     case Var::bc: w.num(n, r.beconn); break;
@@ -305,23 +311,26 @@ void render_var(Writer& w, const Node& n, const TxRecord& r, const RenderEnv& en
     case Var::ft: w.str(n, fe_name); break;   // TODO(log): '~' suffix once binds do TLS
     case Var::ci: w.ip(n, r.client); break;
     case Var::cp:
-      if (r.client.ss_family == AF_UNIX) w.num(n, 0);   // haproxy: the listener's id
-      else w.num(n, port_of(r.client));
+      if (r.client.ss_family == AF_UNIX) w.hexable(n, 0);   // haproxy: the listener's id
+      else w.hexable(n, port_of(r.client));
       break;
     case Var::fi: w.ip(n, r.local); break;
     case Var::fp:
       if (port_of(r.local) < 0) w.dash();
-      else w.num(n, port_of(r.local));
+      else w.hexable(n, port_of(r.local));
       break;
     case Var::si: w.ip(n, r.server_addr); break;
     case Var::sp:
       if (port_of(r.server_addr) < 0) w.dash();
-      else w.num(n, port_of(r.server_addr));
+      else w.hexable(n, port_of(r.server_addr));
       break;
     case Var::bi: case Var::bp: w.str(n, ""); break;
-    case Var::lc: case Var::rt: w.num(n, static_cast<int64_t>(env.log_counter)); break;
-    case Var::pid: w.num(n, env.pid); break;
-    case Var::ms: w.text(fmt::format("{:03}", r.accept_wall_us / 1000 % 1000)); break;
+    case Var::lc: case Var::rt: w.hexable(n, static_cast<int64_t>(env.log_counter)); break;
+    case Var::pid: w.hexable(n, env.pid); break;
+    case Var::ms:
+      if (n.hex) w.hexable(n, static_cast<int64_t>(r.accept_wall_us / 1000 % 1000), 2);
+      else w.text(fmt::format("{:03}", r.accept_wall_us / 1000 % 1000));
+      break;
     case Var::t: w.text(format_date_ms(r.accept_wall_us)); break;
     case Var::tr: w.text(format_date_ms(r.request_wall_us)); break;
     case Var::trg: w.text(format_date_gmt(r.request_wall_us)); break;
@@ -408,6 +417,7 @@ Result<Format> Format::compile(std::string_view text, CompileCtx& cc, Mode mode)
   Format f;
   f.mode_ = mode;
   const bool is_log = mode == Mode::Log;
+  const bool seps = mode != Mode::Rule;   // log lines and unique ids: spaces separate
   Node defaults;   // flags set by %o
   std::string lit;
   auto flush = [&] {
@@ -417,13 +427,13 @@ Result<Format> Format::compile(std::string_view text, CompileCtx& cc, Mode mode)
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
-    if (c == ' ' && is_log) {
+    if (c == ' ' && seps) {
       flush();
       if (f.nodes_.empty() || f.nodes_.back().kind != Node::Kind::Sep) f.nodes_.emplace_back().kind = Node::Kind::Sep;
       ++i;
       continue;
     }
-    if (c == '\\' && is_log && i + 1 < text.size()) {   // escaped character: verbatim
+    if (c == '\\' && seps && i + 1 < text.size()) {   // escaped character: verbatim
       lit += text[i + 1];
       i += 2;
       continue;
@@ -525,9 +535,19 @@ void Format::render(Ctx& c, std::string& out, const log::TxRecord* rec, const lo
 
 std::string_view Format::render(Ctx& c) const {
   if (nodes_.size() == 1 && nodes_[0].kind == Node::Kind::Text) return nodes_[0].text;
+  // A format may render another one meanwhile (%[unique-id] generates the id): the inner
+  // one gets a buffer of its own.
   static thread_local std::string buf;
+  static thread_local bool busy = false;
+  if (busy) {
+    std::string inner;
+    render(c, inner);
+    return c.mem().copy(inner);
+  }
+  busy = true;
   buf.clear();
   render(c, buf);
+  busy = false;
   return c.mem().copy(buf);
 }
 

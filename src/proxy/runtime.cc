@@ -170,7 +170,7 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
   }
   if (p.unique_id_format) {
     rules::CompileCtx cc{rules::kHttpReq, &p, &res, p.unique_id_loc, "unique-id-format", nullptr};
-    auto uf = rules::Format::compile(*p.unique_id_format, cc);
+    auto uf = rules::Format::compile(*p.unique_id_format, cc, rules::Format::Mode::UniqueId);
     if (uf) f.unique_id_format = std::move(*uf);
     else errs.add(p.unique_id_loc, fmt::format("unique-id-format: {}", uf.error().message));
   }

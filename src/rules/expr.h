@@ -73,14 +73,15 @@ Result<Call> split_call(std::string_view text);
 // Two modes, as HAProxy renders them:
 //   Log   a log line: runs of spaces are one separator, an empty field prints '-',
 //         %{+Q}[expr] is quoted, '\' escapes the next character.
-//   Rule  a rule argument or a unique id: spaces are kept, an empty field prints nothing,
-//         %{+Q} quotes variables but not %[...] samples.
+//   Rule  a rule argument: spaces are kept, an empty field prints nothing, %{+Q} quotes
+//         variables but not %[...] samples.
+//   UniqueId  unique-id-format: separators as in Log, empty fields as in Rule.
 // A variable whose value sluice does not know in the phase the format runs in is refused at
 // load ("... not supported by sluice"); one not known *yet* (%Tr in an http-request rule)
 // prints what HAProxy prints there (-1, 0, "----").
 class Format {
  public:
-  enum class Mode : uint8_t { Rule, Log };
+  enum class Mode : uint8_t { Rule, Log, UniqueId };
   struct Node {
     enum class Kind : uint8_t { Text, Sep, Var, Expr } kind = Kind::Text;
     std::string text;               // Text

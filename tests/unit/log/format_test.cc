@@ -159,7 +159,8 @@ TEST_F(FormatTest, VariablesAndFlags) {
   r.term[1] = 'C';
   EXPECT_EQ(render("%HM %HU %HP %HQ %HV %U %rc %ts %tsc %b %s %fi:%fp %si:%sp", r),
             "POST /p/a?x=1 /p/a ?x=1 HTTP/1.0 77 +2 sC sC-- http-in <NOSRV> 10.0.0.2:80 -:-");
-  EXPECT_EQ(render("%{+X}ci:%{+X}cp %%ST=%ST", r), "0A000001:4D2 %ST=503");
+  // X as haproxy 2.6 prints it: addresses in hex, ports with 4 digits, timers in decimal.
+  EXPECT_EQ(render("%{+X}ci:%{+X}cp %%ST=%ST %{+X}ST %{+X}U", r), "0A000001:04D2 %ST=503 503 77");
   EXPECT_EQ(render("%{+Q}r %{+Q,+E}HU", r), "\"POST /p/a?x=1 HTTP/1.0\" \"/p/a?x=1\"");
   EXPECT_EQ(render("a   b\\ \\ c", r), "a b  c");   // separators merge, escaped spaces stay
   r.service = "<STATS>";
