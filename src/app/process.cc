@@ -74,14 +74,10 @@ LoadedConfig load_config(const Options& opt) {
     out.messages += std::string(kFatal) + "\n";
     return out;
   }
-  // log-format strings and the runtime (conditions, rules, error pages, stick rules) are
+  // The runtime (conditions, rules, log and unique-id formats, error pages, stick rules) is
   // compiled now, by the code a start runs, so that -c finds every error a start would.
   std::string bad;
-  for (const auto& p : res.config->proxies)
-    for (const auto& e : log::check(p)) bad += e + "\n";
-  if (bad.empty()) {
-    if (auto rt = proxy::Runtime::build(*res.config); !rt) bad = rt.error().message + "\n";
-  }
+  if (auto rt = proxy::Runtime::build(*res.config); !rt) bad = rt.error().message + "\n";
   if (!bad.empty()) {
     std::fprintf(stderr, "%s[ALERT] config : fatal errors found in configuration.\n", bad.c_str());
     out.messages += bad;

@@ -3,13 +3,19 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <fstream>
 
-#include "config/acl_spec.h"
 #include "config/parse_internal.h"
 
 namespace sluice::config::detail {
 namespace {
+
+// HAProxy's predefined ACLs (manual 7.4); rules/acl.cc says what each one means.
+constexpr std::string_view kPredefinedAcls[] = {
+    "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_3.0", "HTTP_CONTENT", "HTTP_URL_ABS",
+    "HTTP_URL_SLASH", "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD",
+    "METH_OPTIONS", "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "TRUE", "WAIT_END"};
 
 bool valid_name(std::string_view n) {
   if (n.empty()) return false;
@@ -109,7 +115,7 @@ Result<Condition> parse_condition(Words words, const ProxyConfig& p, const Sourc
       i = close;
     } else {
       std::string_view name = word;
-      auto predefined = predefined_acl_names();
+      std::span<const std::string_view> predefined = kPredefinedAcls;
       bool known = std::any_of(p.acls.begin(), p.acls.end(), [&](const Acl& a) { return a.name == name; }) ||
                    std::find(predefined.begin(), predefined.end(), name) != predefined.end();
       if (!known) {

@@ -349,6 +349,10 @@ struct ProxyConfig {
   ForwardFor forwardfor;
   bool httplog = false, tcplog = false;
   std::optional<std::string> log_format;
+  SourceLoc log_format_loc;
+  std::optional<std::string> unique_id_format;   // unique-id-format (a log-format string)
+  SourceLoc unique_id_loc;
+  std::string unique_id_header;                  // unique-id-header NAME (empty: none)
 
   // persistence
   std::optional<CookieConfig> cookie;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "config/acl_spec.h"
 #include "config/parse_internal.h"
 #include "config/removed_keywords.h"
 #include "core/regex.h"
@@ -959,6 +958,18 @@ Result<void> kw_simple(ProxyConfig& p, const Line& l, Env& env) {
   if (k == "log-format") {
     if (auto r = need(w, 1, "a format string"); !r) return r;
     p.log_format = join(std::span(w).subspan(1));
+    p.log_format_loc = l.loc;
+    return {};
+  }
+  if (k == "unique-id-format") {
+    if (auto r = need(w, 1, "a format string"); !r) return r;
+    p.unique_id_format = join(std::span(w).subspan(1));
+    p.unique_id_loc = l.loc;
+    return {};
+  }
+  if (k == "unique-id-header") {
+    if (auto r = exactly(w, 1, "<name>"); !r) return r;
+    p.unique_id_header = w[1];
     return {};
   }
   if (k == "http-reuse") {
@@ -1065,6 +1076,8 @@ constexpr ProxyKeyword kProxyKeywords[] = {
     {"monitor", kFe, false, kw_monitor},
     {"log", kAllCap, true, kw_log},
     {"log-format", kFeCap, true, kw_simple},
+    {"unique-id-format", kFeCap, true, kw_simple},
+    {"unique-id-header", kFeCap, true, kw_simple},
     {"capture", kFe, false, kw_capture},
     {"stats", kAllCap, true, kw_stats},
     {"errorfile", kAllCap, true, kw_errorfile},
@@ -1085,7 +1098,7 @@ constexpr ProxyKeyword kProxyKeywords[] = {
 // HAProxy proxy keywords that sluice recognises but does not implement yet.
 constexpr std::string_view kLaterKeywords[] = {
     "compression", "filter", "redirect", "use-server", "force-persist", "ignore-persist",
-    "persist", "source", "unique-id-format", "unique-id-header", "email-alert", "external-check",
+    "persist", "source", "email-alert", "external-check",
     "declare", "max-keep-alive-queue", "max-session-srv-conns", "rate-limit", "server-template",
     "bind-process", "guid", "http-send-name-header", "log-tag", "log-format-sd",
     "error-log-format", "retry-on", "timeout tarpit", "dynamic-cookie-key", "orgto",

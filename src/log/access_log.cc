@@ -19,7 +19,8 @@ namespace sluice::log {
 class ProxyLog {
  public:
   std::shared_ptr<const TargetSet> targets;
-  std::optional<LogFormat> format;   // none: haproxy's "Connect from" default format
+  const LogFormat* format = nullptr;   // none: haproxy's "Connect from" default format
+  std::optional<LogFormat> own;        // compiled here when the runtime did not (unit tests)
   bool dontlognull = false, dontlog_normal = false, separate_errors = false;
   RenderEnv env;
 };
@@ -48,6 +49,8 @@ uint64_t now_us() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
+}  // namespace
+
 std::string_view format_text(const config::ProxyConfig& c) {
   if (c.log_format) return *c.log_format;
   if (c.httplog) return c.httplog_clf.value_or(false) ? kClfLogFormat : kHttpLogFormat;
@@ -55,7 +58,10 @@ std::string_view format_text(const config::ProxyConfig& c) {
   return {};
 }
 
-std::unique_ptr<ProxyLog> compile(const config::ProxyConfig& c, std::vector<std::string>& errors) {
+namespace {
+
+std::unique_ptr<ProxyLog> compile(const proxy::Frontend& fe, std::vector<std::string>& errors) {
+  const config::ProxyConfig& c = fe.config();
   auto pl = std::make_unique<ProxyLog>();
   Globals& g = globals();
   {
@@ -64,11 +70,13 @@ std::unique_ptr<ProxyLog> compile(const config::ProxyConfig& c, std::vector<std:
     pl->env.hostname = g.hostname;
     pl->env.pid = g.pid ? g.pid : static_cast<int>(::getpid());
   }
-  if (auto text = format_text(c); !text.empty()) {
+  if (fe.log_format) {
+    pl->format = &*fe.log_format;
+  } else if (auto text = format_text(c); !text.empty()) {
     auto f = LogFormat::compile(text);
     if (f) {
-      for (auto& w : f->warnings()) errors.push_back(fmt::format("proxy '{}': {}", c.name, w));
-      pl->format = std::move(*f);
+      pl->own = std::move(*f);
+      pl->format = &*pl->own;
     } else {
       errors.push_back(fmt::format("proxy '{}': {}", c.name, f.error()));
     }
@@ -86,7 +94,7 @@ std::unique_ptr<ProxyLog> compile(const config::ProxyConfig& c, std::vector<std:
 const ProxyLog& proxy_log(const proxy::Frontend& fe) {
   if (const ProxyLog* p = fe.access_log.load(std::memory_order_acquire)) return *p;
   std::vector<std::string> errors;
-  auto pl = compile(fe.config(), errors);
+  auto pl = compile(fe, errors);
   Globals& g = globals();
   std::lock_guard lk(g.mu);
   // Another worker may have attached one meanwhile: keep the first.
@@ -130,15 +138,16 @@ std::vector<std::string> configure(const config::GlobalConfig& global) {
 
 void open_proxy_logs(const proxy::Frontend& fe) { (void)proxy_log(fe); }
 
-std::vector<std::string> check(const config::ProxyConfig& fe) {
-  std::vector<std::string> errors;
-  if (auto text = format_text(fe); !text.empty()) {
-    auto f = LogFormat::compile(text);
-    if (!f) errors.push_back(fmt::format("proxy '{}': {}", fe.name, f.error()));
-    else
-      for (auto& w : f->warnings()) errors.push_back(fmt::format("proxy '{}': {}", fe.name, w));
+RenderEnv current_env() {
+  Globals& g = globals();
+  RenderEnv env;
+  {
+    std::lock_guard lk(g.mu);
+    env.hostname = g.hostname;   // RenderEnv holds a view: the string lives in g until the next configure()
   }
-  return errors;
+  env.pid = g.pid ? g.pid : static_cast<int>(::getpid());
+  env.log_counter = g_log_counter.load(std::memory_order_relaxed);
+  return env;
 }
 
 void emit(const TxRecord& rec) {

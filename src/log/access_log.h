@@ -35,8 +35,9 @@ void emit(const TxRecord& rec);
 void emit_connect(const proxy::Frontend& fe, const sockaddr_storage& src,
                   const sockaddr_storage& dst);
 
-// Checks a frontend's log settings (log-format syntax, targets) without sending anything.
-std::vector<std::string> check(const config::ProxyConfig& fe);
+// The log format a proxy uses: its log-format line, else option httplog / httplog clf /
+// tcplog (HAProxy's predefined strings); empty when none. proxy::Runtime::build compiles it.
+std::string_view format_text(const config::ProxyConfig& c);
 
 // Opens the log targets of `fe` now rather than at its first log line: before the process
 // drops its privileges or enters its chroot.

@@ -6,25 +6,28 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "backend/backend.h"
 #include "backend/server.h"
 #include "net/socket.h"
 #include "proxy/runtime.h"
+#include "rules/domains.h"
 
 namespace sluice::log {
 
-enum class LogFormat::Var : uint8_t {
-  O, B, U, CC, CS, H, HM, HP, HPO, HQ, HU, HV, ID, ST, T, Ta, Tc, Td, Tl, Th, Ti, Tq, TR, Tr,
-  Ts, Tt, Tu, Tw, ac, b, bc, bi, bp, bq, ci, cp, f, fc, fi, fp, ft, lc, hr, hrl, hs, hsl, ms,
-  pid, r, rc, rt, s, sc, si, sp, sq, t, tr, trg, trl, ts, tsc, Sample
-};
-
 namespace {
 
-using Var = LogFormat::Var;
-using Node = LogFormat::Node;
+// The log variables (manual 8.2.4). Node::var holds one of these.
+enum class Var : uint8_t {
+  O, B, U, CC, CS, H, HM, HP, HPO, HQ, HU, HV, ID, ST, T, Ta, Tc, Td, Tl, Th, Ti, Tq, TR, Tr,
+  Ts, Tt, Tu, Tw, ac, b, bc, bi, bp, bq, ci, cp, f, fc, fi, fp, ft, lc, hr, hrl, hs, hsl, ms,
+  pid, r, rc, rt, s, sc, si, sp, sq, t, tr, trg, trl, ts, tsc, sslc, sslv
+};
+
+using Node = rules::Format::Node;
+using Mode = rules::Format::Mode;
 
 struct VarName {
   std::string_view name;
@@ -45,27 +48,28 @@ constexpr VarName kVars[] = {
     {"hsl", Var::hsl}, {"ms", Var::ms},   {"pid", Var::pid},   {"r", Var::r},     {"rc", Var::rc},
     {"rt", Var::rt},   {"s", Var::s},     {"sc", Var::sc},     {"si", Var::si},   {"sp", Var::sp},
     {"sq", Var::sq},   {"t", Var::t},     {"tr", Var::tr},     {"trg", Var::trg}, {"trl", Var::trl},
-    {"ts", Var::ts},   {"tsc", Var::tsc},
+    {"ts", Var::ts},   {"tsc", Var::tsc}, {"sslc", Var::sslc}, {"sslv", Var::sslv},
 };
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// Flags in "{+Q,-X,arg}": applied on top of the %o defaults.
-void apply_flags(std::string_view args, Node& n) {
+// Flags in "{+Q,-X,+E}": applied on top of the %o defaults.
+Result<void> apply_flags(std::string_view args, Node& n) {
   while (!args.empty()) {
     size_t comma = args.find(',');
     std::string_view a = args.substr(0, comma);
-    if (a.size() == 2 && (a[0] == '+' || a[0] == '-')) {
-      bool on = a[0] == '+';
-      if (a[1] == 'Q') n.quote = on;
-      if (a[1] == 'X') n.hex = on;
-      if (a[1] == 'E') n.escape = on;
-    }
+    if (a.size() != 2 || (a[0] != '+' && a[0] != '-') || (a[1] != 'Q' && a[1] != 'X' && a[1] != 'E'))
+      return fail(fmt::format("unknown log-format flag '{}' (sluice knows +Q, +X, +E and their '-' forms)", a));
+    bool on = a[0] == '+';
+    if (a[1] == 'Q') n.quote = on;
+    if (a[1] == 'X') n.hex = on;
+    if (a[1] == 'E') n.escape = on;
     if (comma == std::string_view::npos) break;
     args.remove_prefix(comma + 1);
   }
+  return {};
 }
 
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -124,7 +128,7 @@ std::string_view req_part(const TxRecord& r, int idx) {
 
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  Writer(std::string& out, Mode mode) : out_(out), log_(mode == Mode::Log) {}
   void text(std::string_view t) {
     out_ += t;
     if (!t.empty()) last_sep_ = false;
@@ -133,10 +137,12 @@ class Writer {
     if (!last_sep_) out_ += ' ';
     last_sep_ = true;
   }
-  // Strings: quoted with Q ("" when empty), else "-" when empty; escaped with E.
+  // An unknown value: '-' in a log line, nothing elsewhere.
+  void dash() { text(log_ ? "-" : ""); }
+  // Strings: quoted with Q ("" when empty), else "-" when empty (log lines); escaped with E.
   void str(const Node& n, std::string_view v) {
     if (n.quote) out_ += '"';
-    if (v.empty() && !n.quote) out_ += '-';
+    if (v.empty() && !n.quote && log_) out_ += '-';
     if (n.escape) {
       for (char c : v) {
         if (c == '"' || c == '\\' || c == ']') out_ += '\\';
@@ -149,9 +155,15 @@ class Writer {
     last_sep_ = false;
   }
   // Numbers, dates and flags: never quoted (haproxy applies Q to strings and addresses).
-  void num(const Node& n, int64_t v, std::string_view prefix = {}) {
+  // X prints in hexadecimal only the numbers haproxy prints so (ports, %Ts, %pid, %rt, %lc:
+  // at least 4 digits); the others stay decimal.
+  void num(const Node&, int64_t v, std::string_view prefix = {}) {
     out_ += prefix;
-    if (n.hex) out_ += fmt::format("{:X}", v);
+    out_ += fmt::to_string(v);
+    last_sep_ = false;
+  }
+  void hexable(const Node& n, int64_t v, int width = 4) {
+    if (n.hex) out_ += fmt::format("{:0{}X}", v, width);
     else out_ += fmt::to_string(v);
     last_sep_ = false;
   }
@@ -161,11 +173,14 @@ class Writer {
       str(n, fmt::format("{:08X}", a));
       return;
     }
+    if (!log_ && ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX) return str(n, "");
     str(n, ip_of(ss));
   }
+  bool log() const { return log_; }
 
  private:
   std::string& out_;
+  bool log_;
   bool last_sep_ = true;
 };
 
@@ -186,57 +201,190 @@ std::string captures(const std::vector<std::string>& v, uint32_t count, bool clf
   return clf ? out : "{" + out + "}";
 }
 
-// A %[...] expression of a log-format. HAProxy 2.6 refuses, in a log-format, every fetch that
-// needs the request headers (path, url, query, req.ver, hdr...): "may not be reliably used
-// here". sluice refuses the same ones, so what it accepts is what HAProxy logs.
-sluice::expected<config::FetchSpec, std::string> compile_sample(std::string_view expr) {
-  auto f = config::parse_sample_expr(expr);
-  if (!f) return sluice::unexpected(fmt::format("log-format: '%[{}]': {}", expr, f.error().message));
-  using K = config::FetchKind;
-  switch (f->kind) {
-    case K::Method: case K::Src: case K::SrcPort: case K::Dst: case K::DstPort: case K::True: case K::False:
-      return std::move(*f);
-    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
-    case K::FHdrCnt: case K::Cookie:
-      break;
-  }
-  return sluice::unexpected(fmt::format("log-format: '%[{}]' needs the HTTP request headers, which a log-format "
-                                        "cannot use (as in HAProxy); use %HP, %HU, %HQ, %HV or "
-                                        "'capture request header'", expr));
+
+bool response_phase(uint16_t phases) {
+  return (phases & (rules::kHttpRes | rules::kAfterRes | rules::kResContent | rules::kCheck)) != 0;
 }
 
-void render_sample(Writer& w, const Node& n, const TxRecord& r) {
-  using K = config::FetchKind;
-  const config::FetchSpec& f = *n.sample;
-  switch (f.kind) {
-    case K::Src: case K::Dst: {
-      const sockaddr_storage& a = f.kind == K::Src ? r.client : r.local;
-      if (a.ss_family == AF_INET || a.ss_family == AF_INET6) w.ip(n, a);
-      else w.str(n, "");
-      return;
-    }
-    case K::SrcPort: case K::DstPort: {
-      int64_t p = port_of(f.kind == K::SrcPort ? r.client : r.local);
-      if (p < 0) w.str(n, "");
-      else w.num(n, p);
-      return;
-    }
-    case K::True: case K::False: w.num(n, f.kind == K::True ? 1 : 0); return;
-    case K::Method: break;
-    case K::Path: case K::Url: case K::Query: case K::Version: case K::Hdr: case K::FHdr: case K::HdrCnt:
-    case K::FHdrCnt: case K::Cookie:
-      w.str(n, "");   // refused by compile_sample
-      return;
+// A variable sluice cannot render faithfully where the format runs: refused at load.
+Result<void> check_var(Var v, std::string_view name, Mode mode, uint16_t phases) {
+  if (v == Var::sslc || v == Var::sslv)
+    return fail(fmt::format("log-format variable '%{}' needs TLS, which sluice does not terminate "
+                            "(not supported by sluice)", name));
+  if (mode == Mode::Log) return {};
+  switch (v) {
+    case Var::hr: case Var::hrl: case Var::hs: case Var::hsl: case Var::ac:
+      return fail(fmt::format("log-format variable '%{}' is not supported by sluice outside a log-format", name));
+    case Var::ST: case Var::B: case Var::U: case Var::Tq: case Var::Th: case Var::Ti: case Var::TR:
+    case Var::Tw: case Var::Tc: case Var::Tr: case Var::Ta: case Var::Tt: case Var::Td: case Var::Tu:
+    case Var::ts: case Var::tsc: case Var::rc: case Var::si: case Var::sp: case Var::bi: case Var::bp:
+    case Var::CC: case Var::CS:
+      if (response_phase(phases))
+        return fail(fmt::format("log-format variable '%{}' is not supported by sluice in {} (only in "
+                                "http-request rules and log formats)", name, rules::phase_names(phases)));
+      return {};
+    default: return {};
   }
-  std::string conv(req_part(r, 0));
-  for (auto c : f.converters)
-    for (char& ch : conv)
-      ch = static_cast<char>(c == config::Converter::Lower ? std::tolower(static_cast<unsigned char>(ch))
-                                                           : std::toupper(static_cast<unsigned char>(ch)));
-  w.str(n, conv);
+}
+
+// One variable of a finished exchange (or of the transaction so far, for rules).
+void render_var(Writer& w, const Node& n, const TxRecord& r, const RenderEnv& env, std::string_view fe_name) {
+  switch (static_cast<Var>(n.var)) {
+    case Var::O: case Var::sslc: case Var::sslv: break;   // refused by check_var
+    case Var::B: w.num(n, static_cast<int64_t>(r.bytes_out)); break;
+    case Var::U: w.num(n, static_cast<int64_t>(r.bytes_in)); break;
+    case Var::CC: case Var::CS: w.str(n, ""); break;
+    case Var::H: w.str(n, env.hostname); break;
+    case Var::HM: w.str(n, req_part(r, 0)); break;
+    case Var::HU: w.str(n, encode_url(req_part(r, 1))); break;
+    case Var::HP: {
+      std::string_view u = req_part(r, 1);
+      w.str(n, encode_url(u.substr(0, u.find('?'))));
+      break;
+    }
+    case Var::HPO: {
+      std::string_view u = req_part(r, 1);
+      u = u.substr(0, u.find('?'));
+      if (auto p = u.find("://"); p != std::string_view::npos) {
+        u.remove_prefix(p + 3);
+        auto slash = u.find('/');
+        u = slash == std::string_view::npos ? std::string_view("/") : u.substr(slash);
+      }
+      w.str(n, encode_url(u));
+      break;
+    }
+    case Var::HQ: {
+      std::string_view u = req_part(r, 1);
+      auto q = u.find('?');
+      w.str(n, q == std::string_view::npos ? std::string() : encode_url(u.substr(q)));
+      break;
+    }
+    case Var::HV: w.str(n, req_part(r, 2)); break;
+    case Var::ID: w.str(n, r.unique_id); break;
+    case Var::ST: w.num(n, r.status); break;
+    case Var::T: w.text(format_date_gmt(r.accept_wall_us)); break;
+    case Var::Tl: w.text(format_date_local_tz(r.accept_wall_us)); break;
+    case Var::Ta: w.num(n, r.Ta); break;
+    case Var::Tc: w.num(n, r.Tc); break;
+    case Var::Th: w.num(n, 0); break;
+    case Var::Ti: w.num(n, r.Ti); break;
+    case Var::Tq: w.num(n, r.TR < 0 ? -1 : r.TR + r.Ti); break;
+    case Var::TR: w.num(n, r.TR); break;
+    case Var::Tr: w.num(n, r.Tr); break;
+    case Var::Tw: w.num(n, r.Tw); break;
+    case Var::Tt: w.num(n, r.Tt); break;
+    case Var::Tu: w.num(n, r.Tt - r.Ti); break;
+    case Var::Td: {
+      bool ok = r.TR >= 0 && r.Tw >= 0 && r.Tc >= 0 && r.Tr >= 0;
+      w.num(n, ok ? r.Tt - (r.TR + r.Ti + r.Tw + r.Tc + r.Tr) : -1);
+      break;
+    }
+    case Var::Ts: w.hexable(n, static_cast<int64_t>(r.accept_wall_us / 1000000)); break;
+    case Var::ac: w.num(n, r.actconn); break;
+    case Var::fc: w.num(n, r.feconn); break;
+    case Var::bc: w.num(n, r.beconn); break;
+    case Var::sc: w.num(n, r.srv_conn); break;
+    case Var::rc: w.num(n, r.retries, r.redispatched ? "+" : ""); break;
+    case Var::sq: w.num(n, r.srv_queue); break;
+    case Var::bq: w.num(n, r.be_queue); break;
+    case Var::b: w.str(n, r.be ? std::string_view(r.be->name()) : fe_name); break;
+    case Var::s:
+      w.str(n, r.srv ? r.srv->name() : r.service ? std::string_view(r.service) : "<NOSRV>");
+      break;
+    case Var::f: w.str(n, fe_name); break;
+    case Var::ft: w.str(n, fe_name); break;   // TODO(log): '~' suffix once binds do TLS
+    case Var::ci: w.ip(n, r.client); break;
+    case Var::cp:
+      if (r.client.ss_family == AF_UNIX) w.hexable(n, 0);   // haproxy: the listener's id
+      else w.hexable(n, port_of(r.client));
+      break;
+    case Var::fi: w.ip(n, r.local); break;
+    case Var::fp:
+      if (port_of(r.local) < 0) w.dash();
+      else w.hexable(n, port_of(r.local));
+      break;
+    case Var::si: w.ip(n, r.server_addr); break;
+    case Var::sp:
+      if (port_of(r.server_addr) < 0) w.dash();
+      else w.hexable(n, port_of(r.server_addr));
+      break;
+    case Var::bi: case Var::bp: w.str(n, ""); break;
+    case Var::lc: case Var::rt: w.hexable(n, static_cast<int64_t>(env.log_counter)); break;
+    case Var::pid: w.hexable(n, env.pid); break;
+    case Var::ms:
+      if (n.hex) w.hexable(n, static_cast<int64_t>(r.accept_wall_us / 1000 % 1000), 2);
+      else w.text(fmt::format("{:03}", r.accept_wall_us / 1000 % 1000));
+      break;
+    case Var::t: w.text(format_date_ms(r.accept_wall_us)); break;
+    case Var::tr: w.text(format_date_ms(r.request_wall_us)); break;
+    case Var::trg: w.text(format_date_gmt(r.request_wall_us)); break;
+    case Var::trl: w.text(format_date_local_tz(r.request_wall_us)); break;
+    case Var::ts: w.text(std::string_view(r.term, 2)); break;
+    case Var::tsc: w.text(std::string_view(r.term, 4)); break;
+    case Var::hr:
+      if (env.req_capture_count) w.text(captures(r.req_captures, env.req_capture_count, false, false));
+      break;
+    case Var::hs:
+      if (env.rsp_capture_count) w.text(captures(r.rsp_captures, env.rsp_capture_count, false, false));
+      break;
+    case Var::hrl:
+      if (env.req_capture_count) w.text(captures(r.req_captures, env.req_capture_count, true, n.quote));
+      break;
+    case Var::hsl:
+      if (env.rsp_capture_count) w.text(captures(r.rsp_captures, env.rsp_capture_count, true, n.quote));
+      break;
+    case Var::r: w.str(n, encode_url(r.request_line)); break;
+  }
+}
+
+// A %[...] value: cast to a string. Log lines quote it with Q; rule arguments do not (as
+// HAProxy renders them), both escape it with E.
+void render_expr(Writer& w, const Node& n, rules::Ctx& c) {
+  rules::Sample s;
+  std::string v;
+  if (n.expr->value(c, s)) rules::append_sample(s, v);
+  Node as = n;
+  as.hex = false;
+  if (!w.log()) as.quote = false;
+  w.str(as, v);
+}
+
+// What a rule sees of the transaction, as the record a log line would have at this point:
+// nothing is timed, counted or answered yet (HAProxy prints -1, 0 and "----" there).
+void record_from_ctx(const rules::Ctx& c, TxRecord& r) {
+  r.http = c.req != nullptr;
+  r.be = c.be;
+  r.srv = c.srv;
+  if (c.src != nullptr) r.client = *c.src;
+  if (c.dst != nullptr) r.local = *c.dst;
+  uint64_t now = wall_clock_us();
+  r.accept_wall_us = c.accept_wall_us ? c.accept_wall_us : now;
+  r.request_wall_us = c.request_wall_us ? c.request_wall_us : now;
+  r.Ta = static_cast<int64_t>((now - std::min(now, r.request_wall_us)) / 1000);
+  r.Tt = static_cast<int64_t>((now - std::min(now, r.accept_wall_us)) / 1000);
+  if (c.fe_counters != nullptr) r.feconn = c.fe_counters->cur_conns.load(std::memory_order_relaxed);
+  if (c.be != nullptr) {
+    r.beconn = c.be->counters.cur_sess.load(std::memory_order_relaxed);
+    r.be_queue = c.be->queue_len();
+  }
+  if (c.srv != nullptr) {
+    r.srv_conn = c.srv->counters.cur_sess.load(std::memory_order_relaxed);
+    r.srv_queue = c.srv->queue_len.load(std::memory_order_relaxed);
+  }
+  if (c.req != nullptr) {
+    r.request_line.assign(c.req->method_name).append(" ").append(c.req->target);
+    r.request_line.append(c.req->version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+  }
+  r.unique_id = std::string(c.unique_id);
 }
 
 }  // namespace
+
+uint64_t wall_clock_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
 
 std::string format_date_ms(uint64_t us) { return date(us, false, true, false); }
 std::string format_date_gmt(uint64_t us) { return date(us, true, false, true); }
@@ -244,25 +392,32 @@ std::string format_date_local_tz(uint64_t us) { return date(us, false, false, tr
 std::string encode_url(std::string_view s) { return encode(s, ""); }
 std::string encode_header(std::string_view s) { return encode(s, "{|}"); }
 
-sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) {
-  LogFormat f;
+}  // namespace sluice::log
+
+namespace sluice::rules {
+
+Result<Format> Format::compile(std::string_view text, CompileCtx& cc, Mode mode) {
+  using log::Var;
+  Format f;
+  f.mode_ = mode;
+  const bool is_log = mode == Mode::Log;
+  const bool seps = mode != Mode::Rule;   // log lines and unique ids: spaces separate
   Node defaults;   // flags set by %o
   std::string lit;
   auto flush = [&] {
-    if (!lit.empty()) f.nodes_.push_back({Node::Kind::Text, std::move(lit)});
+    if (!lit.empty()) f.nodes_.emplace_back().text = std::move(lit);
     lit.clear();
   };
   size_t i = 0;
   while (i < text.size()) {
     char c = text[i];
-    if (c == ' ') {
+    if (c == ' ' && seps) {
       flush();
-      if (f.nodes_.empty() || f.nodes_.back().kind != Node::Kind::Sep)
-        f.nodes_.push_back({Node::Kind::Sep, {}});
+      if (f.nodes_.empty() || f.nodes_.back().kind != Node::Kind::Sep) f.nodes_.emplace_back().kind = Node::Kind::Sep;
       ++i;
       continue;
     }
-    if (c == '\\' && i + 1 < text.size()) {   // escaped character: verbatim
+    if (c == '\\' && seps && i + 1 < text.size()) {   // escaped character: verbatim
       lit += text[i + 1];
       i += 2;
       continue;
@@ -278,37 +433,57 @@ sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view tex
       continue;
     }
     flush();
-    ++i;
+    size_t start = i++;
     Node n = defaults;
-    n.kind = Node::Kind::Var;
     if (i < text.size() && text[i] == '{') {
       size_t close = text.find('}', i);
-      if (close == std::string_view::npos) return sluice::unexpected(std::string("log-format: missing '}'"));
-      apply_flags(text.substr(i + 1, close - i - 1), n);
+      if (close == std::string_view::npos) return fail(fmt::format("missing '}}' after '%{{' in '{}'", text));
+      if (auto r = log::apply_flags(text.substr(i + 1, close - i - 1), n); !r) return fail(r.error().message);
       i = close + 1;
     }
     if (i < text.size() && text[i] == '[') {
-      size_t close = text.find(']', i);
-      if (close == std::string_view::npos) return sluice::unexpected(std::string("log-format: missing ']'"));
-      auto sample = compile_sample(text.substr(i + 1, close - i - 1));
-      if (!sample) return sluice::unexpected(sample.error());
-      n.var = Var::Sample;
-      n.sample = std::move(*sample);
+      // The expression ends at the first ']' outside quotes and parentheses.
+      size_t j = i + 1;
+      int depth = 0;
+      char quote = 0;
+      for (; j < text.size(); ++j) {
+        char ch = text[j];
+        if (ch == '\\' && quote != '\'') { ++j; continue; }
+        if (quote != 0) { if (ch == quote) quote = 0; continue; }
+        if (ch == '"' || ch == '\'') quote = ch;
+        else if (ch == '(') ++depth;
+        else if (ch == ')') --depth;
+        else if (ch == ']' && depth <= 0) break;
+      }
+      if (j >= text.size()) return fail(fmt::format("missing ']' after '%[' in '{}'", text));
+      auto e = Expr::compile(text.substr(i + 1, j - i - 1), cc);
+      if (!e) {
+        if (!is_log) return fail(e.error().message);
+        // As HAProxy: the request's headers are gone at log time (phases in rules/context.h).
+        std::string_view hint = e.error().message.find("not available in log") != std::string::npos
+                                    ? "; use %HP, %HU, %HQ, %HV or 'capture request header'" : "";
+        return fail(fmt::format("log-format: '%[{}]': {}{}", text.substr(i + 1, j - i - 1), e.error().message, hint));
+      }
+      n.kind = Node::Kind::Expr;
+      n.expr = std::move(*e);
       f.nodes_.push_back(std::move(n));
-      i = close + 1;
+      i = j + 1;
       continue;
     }
     size_t end = i;
-    while (end < text.size() && is_name_char(text[end])) ++end;
+    while (end < text.size() && log::is_name_char(text[end])) ++end;
     // Longest known name that prefixes the rest ("%tsc" before "%ts" before "%t").
-    const VarName* best = nullptr;
-    for (const auto& v : kVars) {
+    const log::VarName* best = nullptr;
+    for (const auto& v : log::kVars) {
       if (v.name.size() <= end - i && text.substr(i, v.name.size()) == v.name &&
           (best == nullptr || v.name.size() > best->name.size()))
         best = &v;
     }
-    if (best == nullptr)
-      return sluice::unexpected(std::string(fmt::format("log-format: unknown variable '%{}'", text.substr(i, end - i))));
+    if (best == nullptr) {
+      if (end == i) return fail(fmt::format("'%' at '{}' starts no log-format variable (write '%%' for a '%')",
+                                            text.substr(start, 8)));
+      return fail(fmt::format("unknown log-format variable '%{}' (not supported by sluice)", text.substr(i, end - i)));
+    }
     i += best->name.size();
     if (best->var == Var::O) {   // %o: flags for every following variable
       defaults.quote = n.quote;
@@ -316,131 +491,112 @@ sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view tex
       defaults.escape = n.escape;
       continue;
     }
-    n.var = best->var;
+    if (auto r = log::check_var(best->var, best->name, mode, cc.phases); !r) return fail(r.error().message);
+    n.kind = Node::Kind::Var;
+    n.var = static_cast<uint8_t>(best->var);
     f.nodes_.push_back(std::move(n));
   }
   flush();
   return f;
 }
 
+void Format::render(Ctx& c, std::string& out, const log::TxRecord* rec, const log::RenderEnv* env) const {
+  log::Writer w(out, mode_);
+  std::optional<log::TxRecord> now;   // a rule's view, built at the first variable
+  std::optional<log::RenderEnv> cur;
+  for (const Node& n : nodes_) {
+    switch (n.kind) {
+      case Node::Kind::Text: w.text(n.text); break;
+      case Node::Kind::Sep: w.sep(); break;
+      case Node::Kind::Expr: log::render_expr(w, n, c); break;
+      case Node::Kind::Var:
+        if (rec == nullptr && !now) log::record_from_ctx(c, now.emplace());
+        if (env == nullptr && !cur) cur = log::current_env();
+        log::render_var(w, n, rec != nullptr ? *rec : *now, env != nullptr ? *env : *cur,
+                        rec != nullptr && rec->fe != nullptr ? std::string_view(rec->fe->name())
+                        : rec != nullptr ? std::string_view("-") : c.fe_name);
+        break;
+    }
+  }
+}
+
+std::string_view Format::render(Ctx& c) const {
+  if (nodes_.size() == 1 && nodes_[0].kind == Node::Kind::Text) return nodes_[0].text;
+  // A format may render another one meanwhile (%[unique-id] generates the id): the inner
+  // one gets a buffer of its own.
+  static thread_local std::string buf;
+  static thread_local bool busy = false;
+  if (busy) {
+    std::string inner;
+    render(c, inner);
+    return c.mem().copy(inner);
+  }
+  busy = true;
+  buf.clear();
+  render(c, buf);
+  busy = false;
+  return c.mem().copy(buf);
+}
+
+std::string_view unique_id(Ctx& c) {
+  // A format that asks for its own id (unique-id-format %[unique-id]) sees it empty.
+  static thread_local bool generating = false;
+  if (c.unique_id.empty() && c.unique_id_format != nullptr && !generating) {
+    generating = true;
+    c.unique_id = c.unique_id_format->render(c);
+    generating = false;
+  }
+  return c.unique_id;
+}
+
+}  // namespace sluice::rules
+
+namespace sluice::log {
+
+sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view text, rules::CompileCtx& cc) {
+  LogFormat f;
+  auto r = rules::Format::compile(text, cc, rules::Format::Mode::Log);
+  if (!r) return sluice::unexpected(r.error().message);
+  f.f_ = std::move(*r);
+  return f;
+}
+
+sluice::expected<LogFormat, std::string> LogFormat::compile(std::string_view text) {
+  rules::CompileCtx cc;
+  cc.phases = rules::kLog;
+  cc.what = "log-format";
+  return compile(text, cc);
+}
+
 std::string LogFormat::render(const TxRecord& r, const RenderEnv& env) const {
   std::string out;
   out.reserve(256);
-  Writer w(out);
-  const auto* fe = r.fe;
-  std::string_view fe_name = fe ? std::string_view(fe->name()) : std::string_view("-");
-  auto opt = [](int64_t v) { return v; };
-  for (const Node& n : nodes_) {
-    switch (n.kind) {
-      case Node::Kind::Text: w.text(n.text); continue;
-      case Node::Kind::Sep: w.sep(); continue;
-      case Node::Kind::Var: break;
-    }
-    switch (n.var) {
-      case Var::O: break;
-      case Var::Sample: render_sample(w, n, r); break;
-      case Var::B: w.num(n, static_cast<int64_t>(r.bytes_out)); break;
-      case Var::U: w.num(n, static_cast<int64_t>(r.bytes_in)); break;
-      case Var::CC: case Var::CS: w.str(n, ""); break;
-      case Var::H: w.str(n, env.hostname); break;
-      case Var::HM: w.str(n, req_part(r, 0)); break;
-      case Var::HU: w.str(n, encode_url(req_part(r, 1))); break;
-      case Var::HP: {
-        std::string_view u = req_part(r, 1);
-        w.str(n, encode_url(u.substr(0, u.find('?'))));
-        break;
-      }
-      case Var::HPO: {
-        std::string_view u = req_part(r, 1);
-        u = u.substr(0, u.find('?'));
-        if (auto p = u.find("://"); p != std::string_view::npos) {
-          u.remove_prefix(p + 3);
-          auto slash = u.find('/');
-          u = slash == std::string_view::npos ? std::string_view("/") : u.substr(slash);
-        }
-        w.str(n, encode_url(u));
-        break;
-      }
-      case Var::HQ: {
-        std::string_view u = req_part(r, 1);
-        auto q = u.find('?');
-        w.str(n, q == std::string_view::npos ? std::string() : encode_url(u.substr(q)));
-        break;
-      }
-      case Var::HV: w.str(n, req_part(r, 2)); break;
-      case Var::ID: w.str(n, ""); break;
-      case Var::ST: w.num(n, r.status); break;
-      case Var::T: w.text(format_date_gmt(r.accept_wall_us)); break;
-      case Var::Tl: w.text(format_date_local_tz(r.accept_wall_us)); break;
-      case Var::Ta: w.num(n, r.Ta); break;
-      case Var::Tc: w.num(n, r.Tc); break;
-      case Var::Th: w.num(n, 0); break;
-      case Var::Ti: w.num(n, r.Ti); break;
-      case Var::Tq: w.num(n, r.TR < 0 ? -1 : r.TR + r.Ti); break;
-      case Var::TR: w.num(n, r.TR); break;
-      case Var::Tr: w.num(n, r.Tr); break;
-      case Var::Tw: w.num(n, r.Tw); break;
-      case Var::Tt: w.num(n, opt(r.Tt)); break;
-      case Var::Tu: w.num(n, r.Tt - r.Ti); break;
-      case Var::Td: {
-        bool ok = r.TR >= 0 && r.Tw >= 0 && r.Tc >= 0 && r.Tr >= 0;
-        w.num(n, ok ? r.Tt - (r.TR + r.Ti + r.Tw + r.Tc + r.Tr) : -1);
-        break;
-      }
-      case Var::Ts: w.num(n, static_cast<int64_t>(r.accept_wall_us / 1000000)); break;
-      case Var::ac: w.num(n, r.actconn); break;
-      case Var::fc: w.num(n, r.feconn); break;
-      case Var::bc: w.num(n, r.beconn); break;
-      case Var::sc: w.num(n, r.srv_conn); break;
-      case Var::rc: w.num(n, r.retries, r.redispatched ? "+" : ""); break;
-      case Var::sq: w.num(n, r.srv_queue); break;
-      case Var::bq: w.num(n, r.be_queue); break;
-      case Var::b: w.str(n, r.be ? std::string_view(r.be->name()) : fe_name); break;
-      case Var::s:
-        w.str(n, r.srv ? r.srv->name() : r.service ? std::string_view(r.service) : "<NOSRV>");
-        break;
-      case Var::f: w.str(n, fe_name); break;
-      case Var::ft: w.str(n, fe_name); break;   // TODO(log): '~' suffix once binds do TLS
-      case Var::ci: w.ip(n, r.client); break;
-      case Var::cp:
-        if (r.client.ss_family == AF_UNIX) w.num(n, 0);   // haproxy: the listener's id
-        else w.num(n, port_of(r.client));
-        break;
-      case Var::fi: w.ip(n, r.local); break;
-      case Var::fp:
-        if (port_of(r.local) < 0) w.text("-");
-        else w.num(n, port_of(r.local));
-        break;
-      case Var::si: w.ip(n, r.server_addr); break;
-      case Var::sp:
-        if (port_of(r.server_addr) < 0) w.text("-");
-        else w.num(n, port_of(r.server_addr));
-        break;
-      case Var::bi: case Var::bp: w.str(n, ""); break;
-      case Var::lc: case Var::rt: w.num(n, static_cast<int64_t>(env.log_counter)); break;
-      case Var::pid: w.num(n, env.pid); break;
-      case Var::ms: w.text(fmt::format("{:03}", r.accept_wall_us / 1000 % 1000)); break;
-      case Var::t: w.text(format_date_ms(r.accept_wall_us)); break;
-      case Var::tr: w.text(format_date_ms(r.request_wall_us)); break;
-      case Var::trg: w.text(format_date_gmt(r.request_wall_us)); break;
-      case Var::trl: w.text(format_date_local_tz(r.request_wall_us)); break;
-      case Var::ts: w.text(std::string_view(r.term, 2)); break;
-      case Var::tsc: w.text(std::string_view(r.term, 4)); break;
-      case Var::hr:
-        if (env.req_capture_count) w.text(captures(r.req_captures, env.req_capture_count, false, false));
-        break;
-      case Var::hs:
-        if (env.rsp_capture_count) w.text(captures(r.rsp_captures, env.rsp_capture_count, false, false));
-        break;
-      case Var::hrl:
-        if (env.req_capture_count) w.text(captures(r.req_captures, env.req_capture_count, true, n.quote));
-        break;
-      case Var::hsl:
-        if (env.rsp_capture_count) w.text(captures(r.rsp_captures, env.rsp_capture_count, true, n.quote));
-        break;
-      case Var::r: w.str(n, encode_url(r.request_line)); break;
-    }
+  // %[...] runs on a context built from the record: addresses, proxies, variables, the
+  // method of the request line. Header fetches were refused at compile time.
+  static thread_local rules::Arena arena;
+  rules::Ctx c;
+  c.phase = rules::kLog;
+  c.src = &r.client;
+  c.dst = &r.local;
+  if (r.fe != nullptr) {
+    c.fe_name = r.fe->name();
+    c.fe_id = r.fe->id();
+    c.fe_counters = &r.fe->counters;
   }
+  c.be = r.be;
+  c.srv = r.srv;
+  // The request's head is gone (c.req stays null, as in every phase after the request);
+  // the method outlives it, taken from the request line.
+  if (r.http && !req_part(r, 0).empty()) {
+    c.method_name = req_part(r, 0);
+    c.method = http::method_from(c.method_name);
+  }
+  c.sess_vars = r.sess_vars;
+  c.txn_vars = r.txn_vars;
+  c.unique_id = r.unique_id;
+  c.arena = &arena;
+  f_.render(c, out, &r, &env);
+  arena.reset();
   return out;
 }
 

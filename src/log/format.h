@@ -1,5 +1,6 @@
-// Access-log line formatting: haproxy's log-format language (section 8.2.6 of its
-// configuration manual) compiled once per frontend, rendered once per logged exchange.
+// The format-string engine: haproxy's log-format language (section 8.2.4 of its
+// configuration manual), compiled once at load, rendered once per logged exchange or per
+// rule that uses it (rules::Format, declared in rules/expr.h, is implemented here).
 //
 //   "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B ..."   (text)
 //        -> [Var ci][Text ":"][Var cp][Sep][Text "["][Var tr] ...   (compile, at load time)
@@ -16,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "config/acl_spec.h"
 #include "core/result.h"
 #include "log/record.h"
+#include "rules/expr.h"
 
 namespace sluice::log {
 
@@ -41,29 +42,28 @@ struct RenderEnv {
   uint32_t rsp_capture_count = 0;
 };
 
+// A log line's format: the engine's Format (rules/expr.h) in log mode, compiled for the log
+// phase. %[...] may use what HAProxy allows at log time: layer-4 and internal fetches,
+// variables, `method`, `status` and `unique-id`; fetches that need the request or response
+// headers are refused as HAProxy refuses them.
 class LogFormat {
  public:
-  // Unknown variables are errors. Sample expressions (%[...]) are compiled here: the fetches
-  // HAProxy allows in a log-format and sluice has (src, src_port, dst, dst_port, method,
-  // always_true/false, with lower/upper) are printed; any other is an error naming it.
   static sluice::expected<LogFormat, std::string> compile(std::string_view text);
+  // With the proxy's names resolved (nbsrv(app)...): what a start compiles.
+  static sluice::expected<LogFormat, std::string> compile(std::string_view text, rules::CompileCtx& cc);
   std::string render(const TxRecord& r, const RenderEnv& env) const;
   const std::vector<std::string>& warnings() const { return warnings_; }
-
-  enum class Var : uint8_t;
-  struct Node {
-    enum class Kind : uint8_t { Text, Sep, Var } kind = Kind::Text;
-    std::string text;
-    Var var{};
-    bool quote = false, hex = false, escape = false;
-    std::optional<config::FetchSpec> sample{};   // Var::Sample
-  };
+  const rules::Format& format() const { return f_; }
 
  private:
-  std::vector<Node> nodes_;
+  rules::Format f_;
   std::vector<std::string> warnings_;
 };
 
+// The values of %H, %pid and %rt/%lc for a format rendered outside a log line (rules).
+RenderEnv current_env();
+
+uint64_t wall_clock_us();   // CLOCK_REALTIME in microseconds
 // "06/Feb/2009:12:14:14.655" (local time), "06/Feb/2009:12:14:14 +0000" (GMT), ...
 std::string format_date_ms(uint64_t wall_us);
 std::string format_date_gmt(uint64_t wall_us);

@@ -27,6 +27,10 @@ class Backend;
 class Server;
 }
 
+namespace sluice::rules {
+class VarStore;
+}
+
 namespace sluice::log {
 
 struct TxRecord {
@@ -55,6 +59,11 @@ struct TxRecord {
   bool redispatched = false;
   bool error = false;                        // counts as an error for log-separate-errors
   bool empty = false;                        // no data exchanged (dontlognull)
+  std::string unique_id;                     // %ID, %[unique-id]: empty when none was generated
+  // The transaction's variables for %[var(...)]: valid while emit() runs (it renders
+  // synchronously), null when there are none.
+  rules::VarStore* sess_vars = nullptr;
+  rules::VarStore* txn_vars = nullptr;
 };
 
 }  // namespace sluice::log

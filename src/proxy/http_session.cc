@@ -597,6 +597,8 @@ bool HttpSession::on_request_head() {
   fe_.counters.requests_total.fetch_add(1, std::memory_order_relaxed);
   fe_.counters.req_rate.hit(head_done_ms_);
   arena_.reset();
+  rctx_.unique_id = {};
+  rctx_.request_wall_us = 0;
   txn_vars_.clear();
   be_rules_ = nullptr;
   // The request line as received, for the log and for every phase after the head is gone.
@@ -641,6 +643,10 @@ bool HttpSession::on_request_head() {
     log_tx('S', 'C');
     return true;
   }
+  // unique-id-format: the id exists from here on (HAProxy generates it after the
+  // http-request rules, unless a rule asked for it first); unique-id-header sends it.
+  if (!rules::unique_id(actx).empty() && !fcfg.unique_id_header.empty())
+    req_.headers.push_back({fcfg.unique_id_header, actx.unique_id});
   to_ = effective_timeouts(fcfg.timeouts, be_->config().timeouts);
   rsp_opts_.accept_invalid = be_->config().accept_invalid_http_response.value_or(false);
 
@@ -746,6 +752,12 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   c.sess_vars = &sess_vars;
   c.txn_vars = &txn_vars_;
   c.arena = &arena_;
+  c.unique_id_format = fe_.unique_id_format ? &*fe_.unique_id_format : nullptr;
+  if (c.request_wall_us == 0) {   // once per transaction (reset with the arena)
+    uint64_t now_ms = w_.loop().now(), wall = log::wall_clock_us();
+    c.accept_wall_us = wall - (now_ms - start_ms_) * 1000u;
+    c.request_wall_us = wall - (now_ms - tx_start_ms_) * 1000u;
+  }
   return c;
 }
 
@@ -1662,6 +1674,9 @@ void HttpSession::log_tx(char who, char phase) {
   } else {
     r.request_line = "<BADREQ>";
   }
+  r.unique_id = std::string(rctx_.unique_id);
+  r.sess_vars = &sess_vars;
+  r.txn_vars = &txn_vars_;
   r.error = who != '-' || status_ >= 500;
   r.empty = r.bytes_in == 0 && phase == 'R';
   // Byte counters for stats (per exchange, so the data path touches no shared cache line).

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/errors.h"
+#include "log/access_log.h"
 #include "net/socket.h"
 #include "rules/global_vars.h"
 
@@ -169,6 +170,19 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
     if (auto c = compile_cond(mf, p, mf.loc, errs, &res)) f.monitor_fail.push_back(std::move(*c));
   if (p.stats.admin) f.stats_admin = compile_cond(*p.stats.admin, p, p.stats.admin->loc, errs, &res);
   f.error_pages = cfg_.error_pages(p);   // files were read and checked by the loader
+  // Formats: compiled once here (names resolved), rendered per log line / per request.
+  if (auto text = log::format_text(p); !text.empty()) {
+    const config::SourceLoc& loc = p.log_format ? p.log_format_loc : p.loc;
+    rules::CompileCtx cc{rules::kLog, &p, &res, loc, "log-format", nullptr};
+    if (auto lf = log::LogFormat::compile(text, cc)) f.log_format = std::move(*lf);
+    else errs.add(loc, lf.error());
+  }
+  if (p.unique_id_format) {
+    rules::CompileCtx cc{rules::kHttpReq, &p, &res, p.unique_id_loc, "unique-id-format", nullptr};
+    auto uf = rules::Format::compile(*p.unique_id_format, cc, rules::Format::Mode::UniqueId);
+    if (uf) f.unique_id_format = std::move(*uf);
+    else errs.add(p.unique_id_loc, fmt::format("unique-id-format: {}", uf.error().message));
+  }
   for (const auto& b : p.binds) check_owner_names(b, errs);
   if (!errs.empty()) errors.push_back(errs.joined());
 }

@@ -17,6 +17,7 @@
 #include "core/result.h"
 #include "backend/stick_table.h"
 #include "core/rate.h"
+#include "log/format.h"
 #include "proxy/acl.h"
 #include "rules/expr.h"
 #include "rules/ruleset.h"
@@ -62,6 +63,8 @@ class Frontend {
   // Compiled access-log settings, attached by log/ on first use and owned by log/ (alive
   // for the whole process). Only log/ reads or writes it.
   mutable std::atomic<const log::ProxyLog*> access_log{nullptr};
+  std::optional<log::LogFormat> log_format;       // log-format / option httplog / tcplog, compiled
+  std::optional<rules::Format> unique_id_format;  // unique-id-format, compiled
 
  private:
   config::ProxyConfig cfg_;

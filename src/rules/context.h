@@ -74,6 +74,8 @@ struct Reply {
   std::string_view log_reason;      // for the proxy's own log line
 };
 
+class Format;
+
 struct Ctx {
   uint16_t phase = kHttpReq;
   // connection
@@ -96,7 +98,10 @@ struct Ctx {
   std::string_view method_name;
   std::string_view req_body;        // what is buffered of the request body
   bool first_request = true;        // http_first_req
-  std::string_view unique_id;
+  std::string_view unique_id;       // once generated (rules::unique_id())
+  const Format* unique_id_format = nullptr;   // the frontend's unique-id-format
+  uint64_t accept_wall_us = 0;      // wall clock of accept / of the request's start (log
+  uint64_t request_wall_us = 0;     // variables %t %tr %Ta... in rules); 0: now
   // variables
   VarStore* sess_vars = nullptr;
   VarStore* txn_vars = nullptr;     // txn, req and res scopes live for one transaction

@@ -6,11 +6,17 @@
 // log/format.cc), rendered into a string.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rules/registry.h"
+
+namespace sluice::log {
+struct TxRecord;
+struct RenderEnv;
+}  // namespace sluice::log
 
 namespace sluice::rules {
 
@@ -58,27 +64,49 @@ struct Call {
 };
 Result<Call> split_call(std::string_view text);
 
-// A format string: literals, `%[expr]` and (log formats only) variables. `%%` is a '%'.
+// A format string (HAProxy's log-format language), compiled once at load into nodes:
+// literal text, separators (log lines only), log variables (%ci, %Tr, %{+Q}r...) and
+// `%[expr]` sample expressions with their converters. One engine serves log-format,
+// option httplog/tcplog (predefined strings), unique-id-format and every rule argument that
+// is a format (set-header, add-header values). The implementation is log/format.cc.
+//
+// Two modes, as HAProxy renders them:
+//   Log   a log line: runs of spaces are one separator, an empty field prints '-',
+//         %{+Q}[expr] is quoted, '\' escapes the next character.
+//   Rule  a rule argument: spaces are kept, an empty field prints nothing, %{+Q} quotes
+//         variables but not %[...] samples.
+//   UniqueId  unique-id-format: separators as in Log, empty fields as in Rule.
+// A variable whose value sluice does not know in the phase the format runs in is refused at
+// load ("... not supported by sluice"); one not known *yet* (%Tr in an http-request rule)
+// prints what HAProxy prints there (-1, 0, "----").
 class Format {
  public:
-  struct Part {
-    std::string text;             // literal
-    std::optional<Expr> expr;     // %[...]
-    int var = -1;                 // a log variable id (log/format.cc), -1 = none
-    uint32_t flags = 0;           // %{+Q}... flags
+  enum class Mode : uint8_t { Rule, Log, UniqueId };
+  struct Node {
+    enum class Kind : uint8_t { Text, Sep, Var, Expr } kind = Kind::Text;
+    std::string text;               // Text
+    uint8_t var = 0;                // Var: a log::Var (log/format.cc)
+    bool quote = false, hex = false, escape = false;   // %{+Q,+X,+E}
+    std::optional<Expr> expr;       // Expr
   };
-  // allow_log_vars: log-format strings; elsewhere %ci & co are errors (HAProxy accepts them
-  // in http-request set-header too: log/format.cc compiles those through its own entry).
-  static Result<Format> compile(std::string_view text, CompileCtx& cc);
-  void render(Ctx& c, std::string& out) const;
+  static Result<Format> compile(std::string_view text, CompileCtx& cc, Mode mode = Mode::Rule);
+  // `rec`/`env`: the finished exchange a log line describes (null in rules: the values are
+  // then read from `c`, as far as the transaction got).
+  void render(Ctx& c, std::string& out, const log::TxRecord* rec = nullptr,
+              const log::RenderEnv* env = nullptr) const;
   std::string_view render(Ctx& c) const;   // into c's arena
-  bool constant() const { return parts_.size() <= 1 && (parts_.empty() || !parts_[0].expr); }
-  std::vector<Part>& parts() { return parts_; }
-  const std::vector<Part>& parts() const { return parts_; }
+  bool constant() const { return nodes_.size() <= 1 && (nodes_.empty() || nodes_[0].kind == Node::Kind::Text); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  Mode mode() const { return mode_; }
 
  private:
-  std::vector<Part> parts_;
+  std::vector<Node> nodes_;
+  Mode mode_ = Mode::Rule;
 };
+
+// The transaction's unique id (`unique-id` fetch, %ID, unique-id-header): generated from the
+// frontend's unique-id-format the first time it is asked for, then kept for the transaction.
+std::string_view unique_id(Ctx& c);
 
 // How a sample prints in a format or a header: str/bin as bytes, ints in decimal,
 // addresses in text (HAProxy's cast to str).

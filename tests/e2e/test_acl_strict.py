@@ -79,6 +79,7 @@ UNSUPPORTED = [
      "unknown converter 'protobuf' in 'req.hdr(x),protobuf(1)' (not supported by sluice)"),
     ("http-request deny if { sc0_conn_cur gt 1 }", "unknown fetch method 'sc0_conn_cur' in 'sc0_conn_cur' (not supported by sluice)"),
     ("http-request set-header X-A %[ssl_fc_sni]", "unknown fetch method 'ssl_fc_sni' in 'ssl_fc_sni' (not supported by sluice)"),
+    ("log-format \"%[nosuch]\"", "log-format: '%[nosuch]': unknown fetch method 'nosuch' in 'nosuch' (not supported by sluice)"),
 ]
 
 

@@ -2,6 +2,7 @@
 // query parameters, body.
 #include "http/cookie.h"
 #include "rules/domains.h"
+#include "rules/expr.h"
 #include "rules/fetch/headers.h"
 
 namespace sluice::rules {
@@ -160,6 +161,13 @@ bool f_body_size(const Args&, Ctx& c, Sample& s) {
   return true;
 }
 
+bool f_unique_id(const Args&, Ctx& c, Sample& s) {
+  std::string_view id = unique_id(c);
+  if (id.empty()) return false;
+  s = Sample::of_str(id);
+  return true;
+}
+
 constexpr uint16_t kReq = kReqPhases;
 
 constexpr FetchDef kRows[] = {
@@ -172,6 +180,7 @@ constexpr FetchDef kRows[] = {
     {"req.ver", "", Type::Str, kReq, f_ver, nullptr, "the request's HTTP version (\"1.0\", \"1.1\")"},
     {"req_ver", "", Type::Str, kReq, f_ver, nullptr, "alias of req.ver"},
     {"http_first_req", "", Type::Bool, kTxnPhases, f_first_req, nullptr, "true for the first request of a connection"},
+    {"unique-id", "", Type::Str, kTxnPhases, f_unique_id, nullptr, "the transaction's unique id (unique-id-format), generated on first use"},
     {"req.hdr", "si", Type::Str, kReq, nullptr, f_hdr<true, Type::Str>,
      "values of header NAME (comma-separated values split), occurrence OCC (negative: from the end)"},
     {"hdr", "si", Type::Str, kReq | kResPhases, nullptr, f_hdr_dir,

@@ -27,6 +27,7 @@ const Row kRows[] = {
     {"req.ver", "1.1"},
     {"req_ver", "1.1"},
     {"http_first_req", "1"},
+    {"unique-id", "<none>"},   // no unique-id-format: see tests/unit/log/format_engine_test.cc
     {"req.hdr(x-list)", "c"},
     {"hdr(x-list,1)", "a"},
     {"req.fhdr(x-list)", "c"},
