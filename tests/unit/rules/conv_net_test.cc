@@ -1,0 +1,38 @@
+// Address converters: ipmask.
+// Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
+// `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
+#include "unit/rules/conv_helpers.h"
+
+namespace sluice::rules {
+namespace {
+
+using test::expect_error;
+using test::expect_rows;
+
+TEST(ConvNetTest, MatchesHaproxy) {
+  expect_rows({
+      {R"~(str(192.168.12.34),ipmask(24))~", "192.168.12.0"},
+      {R"~(str(192.168.12.34),ipmask(255.255.0.0))~", "192.168.0.0"},
+      {R"~(str(192.168.12.34),ipmask(255.0.255.0))~", "192.0.12.0"},
+      {R"~(str(192.168.12.34),ipmask(0))~", "0.0.0.0"},
+      {R"~(str(192.168.12.34),ipmask(32))~", "192.168.12.34"},
+      {R"~(str(2001:db8:1:2::1),ipmask(24))~", "<none>"},
+      {R"~(str(2001:db8:1:2::1),ipmask(24,64))~", "2001:db8:1:2::"},
+      {R"~(str(2001:db8:1:2::1),ipmask(24,ffff:ffff::))~", "2001:db8::"},
+      {R"~(str(::ffff:192.168.12.34),ipmask(24))~", "192.168.12.0"},
+      {R"~(str(::ffff:192.168.12.34),ipmask(24,120))~", "192.168.12.0"},
+      {R"~(str(notip),ipmask(24))~", "<none>"},
+      {R"~(int(3232238626),ipmask(16))~", "192.168.0.0"},
+      {R"~(ipv6(::ffff:1.2.3.4),ipmask(24))~", "1.2.3.0"},
+      {R"~(ipv6(::1.2.3.4),ipmask(24))~", "<none>"},
+      {R"~(ipv6(::ffff:1.2.3.4),ipmask(24,64))~", "1.2.3.0"},
+      {R"~(ipv4(1.2.3.4),ipmask(24,64))~", "1.2.3.0"},
+  // str(1.2.3.4),ipmask(33): ERR failed to parse sample expression <str(1.2.3.4),ipmask(33)]> : invalid arg 1 in converter 'ipmask' : failed to parse '33' as type 'IPv4 mask' at position 1.
+  // str(1.2.3.4),ipmask(24,129): ERR failed to parse sample expression <str(1.2.3.4),ipmask(24,129)]> : invalid arg 2 in converter 'ipmask' : failed to parse '129' as type 'IPv6 mask' at position 2.
+  // str(1.2.3.4),ipmask(abc): ERR failed to parse sample expression <str(1.2.3.4),ipmask(abc)]> : invalid arg 1 in converter 'ipmask' : failed to parse 'abc' as type 'IPv4 mask' at position 1.
+  // str(1.2.3.4),ipmask(24,zz): ERR failed to parse sample expression <str(1.2.3.4),ipmask(24,zz)]> : invalid arg 2 in converter 'ipmask' : failed to parse 'zz' as type 'IPv6 mask' at position 2.
+  });
+}
+
+}  // namespace
+}  // namespace sluice::rules
