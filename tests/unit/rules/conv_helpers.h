@@ -1,6 +1,6 @@
 // What the converter tests share: a context whose variables hold known values (the same
 // ones the HAProxy reference runs set: txn.s "hello", txn.i 7, txn.z 0, txn.n -3,
-// txn.b "abd", txn.e ""), an expression evaluator that prints the value as a format would,
+// txn.b "abd", txn.e "", and txn.t true), an expression evaluator that prints the value as a format would,
 // and the load error of an expression.
 #pragma once
 
@@ -28,6 +28,7 @@ struct ConvFixture {
     set("txn.n", Sample::of_int(-3));
     set("txn.b", Sample::of_str("abd"));
     set("txn.e", Sample::of_str(""));
+    set("txn.t", Sample::of_bool(true));
   }
   void set(std::string_view name, const Sample& s) {
     auto v = parse_var_name(name);

@@ -27,11 +27,15 @@ TEST(ConvNetTest, MatchesHaproxy) {
       {R"~(ipv6(::1.2.3.4),ipmask(24))~", "<none>"},
       {R"~(ipv6(::ffff:1.2.3.4),ipmask(24,64))~", "1.2.3.0"},
       {R"~(ipv4(1.2.3.4),ipmask(24,64))~", "1.2.3.0"},
-  // str(1.2.3.4),ipmask(33): ERR failed to parse sample expression <str(1.2.3.4),ipmask(33)]> : invalid arg 1 in converter 'ipmask' : failed to parse '33' as type 'IPv4 mask' at position 1.
-  // str(1.2.3.4),ipmask(24,129): ERR failed to parse sample expression <str(1.2.3.4),ipmask(24,129)]> : invalid arg 2 in converter 'ipmask' : failed to parse '129' as type 'IPv6 mask' at position 2.
-  // str(1.2.3.4),ipmask(abc): ERR failed to parse sample expression <str(1.2.3.4),ipmask(abc)]> : invalid arg 1 in converter 'ipmask' : failed to parse 'abc' as type 'IPv4 mask' at position 1.
-  // str(1.2.3.4),ipmask(24,zz): ERR failed to parse sample expression <str(1.2.3.4),ipmask(24,zz)]> : invalid arg 2 in converter 'ipmask' : failed to parse 'zz' as type 'IPv6 mask' at position 2.
   });
+}
+
+TEST(ConvNetTest, LoadErrors) {
+  expect_error("str(1.2.3.4),ipmask(33)", "'33' is not an IPv4 mask");
+  expect_error("str(1.2.3.4),ipmask(abc)", "'abc' is not an IPv4 mask");
+  expect_error("str(1.2.3.4),ipmask(24,129)", "'129' is not an IPv6 mask");
+  expect_error("str(1.2.3.4),ipmask(24,zz)", "'zz' is not an IPv6 mask");
+  expect_error("str(1.2.3.4),ipmask", "expects 1 argument");
 }
 
 }  // namespace

@@ -64,7 +64,6 @@ TEST(ConvStringTest, MatchesHaproxy) {
       {R"~(str(abc),secure_memcmp(txn.b))~", "0"},
       {R"~(str(ab),secure_memcmp(txn.b))~", "0"},
       {R"~(str(ab),secure_memcmp(txn.nope))~", "<none>"},
-  // str(a"b\c/d),json: ERR failed to parse sample expression <str(a"b\c/d),json]> : fetch method 'str' : expected ')'.
       {R"~(bin(00010a0d090c087f80ff),json)~", ""},
       {R"~(bin(00010a0d090c087f80ff),json(ascii))~", ""},
       {R"~(bin(c3a9),json(utf8))~", "\\u00e9"},
@@ -107,20 +106,49 @@ TEST(ConvStringTest, MatchesHaproxy) {
       {R"~(bin(612262),json)~", "a\\\"b"},
       {R"~(bin(615c62),json)~", "a\\\\b"},
       {R"~(bin(c3a9),json)~", "\\u00c3\\u00a9"},
-  // str(abc),field(0,_): ERR failed to parse sample expression <str(abc),field(0,_)]> : invalid args in converter 'field' : Unexpected value 0 for index.
-  // str(abc),field(1,): ERR failed to parse sample expression <str(abc),field(1,)]> : invalid args in converter 'field' : Empty separators list.
-  // str(abc),field(x,_): ERR failed to parse sample expression <str(abc),field(x,_)]> : invalid arg 1 in converter 'field' : failed to parse 'x' as type 'integer' at position 1.
-  // str(abc),word(0,_): ERR failed to parse sample expression <str(abc),word(0,_)]> : invalid args in converter 'word' : Unexpected value 0 for index.
-  // str(abc),word(1,): ERR failed to parse sample expression <str(abc),word(1,)]> : invalid args in converter 'word' : Empty separators list.
-  // str(abc),regsub(a,b,x): ERR failed to parse sample expression <str(abc),regsub(a,b,x)]> : invalid args in converter 'regsub' : invalid regex flag 'x', only 'i' and 'g' are supported.
-  // str(abc),regsub('(',b): ERR         parsing [/tmp/tmpyu396e3l.cfg:57]: error in regex '(' in arg 1 of conversion keyword 'regsub' for ACL keyword 'str' in proxy 'f' : regex '(' is invalid (error=missing closing parenthesis, erroffset=1).
-  // str(abc),regsub(a): ERR failed to parse sample expression <str(abc),regsub(a)]> : invalid arg 2 in converter 'regsub' : missing arguments (got 1/2), type 'string' expected.
-  // str(abc),json(bad): ERR failed to parse sample expression <str(abc),json(bad)]> : invalid args in converter 'json' : Unexpected input code type. Allowed value are 'ascii', 'utf8', 'utf8s', 'utf8p' and 'utf8ps'.
-  // str(a),concat(a,notvar): ERR failed to parse sample expression <str(a),concat(a,notvar)]> : invalid args in converter 'concat' : failed to register variable name 'notvar'.
-  // str(a),strcmp(): ERR failed to parse sample expression <str(a),strcmp()]> : invalid args in converter 'strcmp' : missing variable name.
-  // str(a),strcmp(notvar): ERR failed to parse sample expression <str(a),strcmp(notvar)]> : invalid args in converter 'strcmp' : failed to register variable name 'notvar'.
-  // str(a),lower(x): ERR failed to parse sample expression <str(a),lower(x)]> : invalid arg 1 in converter 'lower' : expected ')' before 'x)]'.
   });
+}
+
+// Arguments as HAProxy 2.6 unquotes them: outside single quotes a backslash escapes only a
+// backslash, a quote or a space, so groups (\1), classes (\d) and \xHH reach regsub.
+TEST(ConvStringTest, RegsubArguments) {
+  expect_rows({
+      {R"~(str(abcb),regsub('b','','g'))~", "ac"},   // an empty substitution deletes
+      {R"~(str(abc),regsub('(b)','\1\1'))~", "abbc"},
+      {R"~(str(abc),regsub("(b)","<\1>"))~", "a<b>c"},
+      {R"~(str(a12b),regsub(\d+,N))~", "aNb"},
+      {R"~(str(a12b),regsub('[0-9]',\x41,g))~", "aAAb"},
+      {R"~(str(x\d),regsub('\\d','D'))~", "xD"},      // \\d: a backslash, then d
+      {R"~(str(a\\b),length)~", "3"},                  // \\ is one backslash
+      {R"~(str("a\"b"),length)~", "3"},
+  });
+}
+
+// Negative bytes() offsets and lengths: HAProxy 2.6 accepts them (answering "" or the whole
+// input); sluice refuses them at load (below).
+TEST(ConvStringTest, LoadErrors) {
+  expect_error("str(abc),field(0,_)", "index 0 is invalid");
+  expect_error("str(abc),word(0,_)", "index 0 is invalid");
+  expect_error("str(abc),field(1,)", "argument 2 must not be empty");
+  expect_error("str(abc),word(1)", "expects 2 arguments");
+  expect_error("str(abc),field(x,_)", "'x' is not an integer");
+  expect_error("str(abc),field(1,_,-1)", "must not be negative");
+  expect_error("str(abc),regsub(a,b,x)", "unknown flag 'x'");
+  expect_error("str(abc),regsub('(',b)", "invalid regex '('");
+  expect_error("str(abc),regsub(a)", "expects a regex and a substitution");
+  expect_error(R"~(str(abc),regsub(a,'\'))~", "lone backslash");
+  expect_error(R"~(str(abc),regsub(a,'\xZZ'))~", "two hexadecimal digits");
+  expect_error("str(abc),bytes(-1)", "offset -1 must not be negative");
+  expect_error("str(abc),bytes(0,-1)", "length -1 must not be negative");
+  expect_error("str(abc),json(bad)", "expects ascii, utf8, utf8s, utf8p or utf8ps");
+  expect_error("str(a),concat(a,notvar)", "expected SCOPE.NAME");
+  expect_error("str(a),concat(a,foo.x)", "unknown scope 'foo'");
+  expect_error("str(a),strcmp()", "expects 1 argument");
+  expect_error("str(a),strcmp(notvar)", "expected SCOPE.NAME");
+  expect_error("str(a),secure_memcmp(txn)", "expected SCOPE.NAME");
+  expect_error("str(a),lower(x)", "takes at most 0 arguments");
+  expect_error("str(a),ltrim()", "expects 1 argument");
+  expect_error("str(a),nosuch", "not supported by sluice");
 }
 
 }  // namespace
