@@ -1,5 +1,5 @@
 // Encoding converters (HAProxy 2.6 manual 7.3.1): base64, b64dec, ub64enc, ub64dec, hex,
-// hex2i, url_dec, url_enc.
+// hex2i, htonl, url_dec, url_enc.
 #include <fmt/format.h>
 
 #include "rules/conv/common.h"
@@ -116,6 +116,15 @@ bool c_hex2i(const Args&, Ctx&, Sample& s) {
   return true;
 }
 
+// htonl: the integer's low 32 bits as 4 bytes in network order.
+bool c_htonl(const Args&, Ctx& c, Sample& s) {
+  auto v = static_cast<uint32_t>(s.sint);
+  char* p = out_bytes(c, 4);
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+  s = Sample::of_bin({p, 4});
+  return true;
+}
+
 // url_dec([in_form]): %HH decoded (a bad escape: no value); '+' is a space in a form
 // (in_form non-zero) and after a '?'. Stops at a NUL byte, as HAProxy's C string does.
 bool c_url_dec(const Args& a, Ctx& c, Sample& s) {
@@ -176,6 +185,7 @@ constexpr ConvDef kRows[] = {
      "the bytes a base64url string encodes (padding optional); no value if invalid"},
     {"hex", "", Type::Bin, Type::Str, c_hex, "the bytes as upper-case hexadecimal, two digits each"},
     {"hex2i", "", Type::Str, Type::Sint, c_hex2i, "the integer a hexadecimal string spells; no value if invalid"},
+    {"htonl", "", Type::Sint, Type::Bin, c_htonl, "the integer's low 32 bits as 4 bytes in network order"},
     {"url_dec", "i", Type::Str, Type::Str, c_url_dec,
      "the URL-decoded string ('+' is a space after '?' or when IN_FORM is non-zero); no value on a bad escape"},
     {"url_enc", "s", Type::Str, Type::Str, c_url_enc,

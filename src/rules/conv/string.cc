@@ -1,5 +1,6 @@
 // String converters (HAProxy 2.6 manual 7.3.1): lower, upper, length, field, word, bytes,
-// ltrim, rtrim, concat, strcmp, secure_memcmp, json, regsub.
+// ltrim, rtrim, concat, add_item, strcmp, secure_memcmp, json, regsub, cut_crlf, iif,
+// host_only, port_only.
 //
 // Arguments are checked and precompiled once at load (delimiter sets, the regex and its
 // substitution, the JSON input decoder); the functions only walk the input.
@@ -195,14 +196,60 @@ bool c_concat(const Args& a, Ctx& c, Sample& s) {
   std::string_view mid;
   if (a.has(1) && var_as(c, a[1].var, Type::Str, v)) mid = v.str;
   std::string_view pre = a.has(0) ? std::string_view(a[0].str) : "", post = a.has(2) ? std::string_view(a[2].str) : "";
-  size_t n = s.str.size() + pre.size() + mid.size() + post.size();
-  char* p = out_bytes(c, n);
-  char* w = p;
-  for (std::string_view part : {s.str, pre, mid, post}) {
-    if (!part.empty()) std::memcpy(w, part.data(), part.size());
-    w += part.size();
+  s.str = conv::join(c, {s.str, pre, mid, post});
+  return true;
+}
+
+// add_item(delim[,var][,suffix]): the delimiter only between a non-empty input and
+// something to add.
+Result<void> check_add_item(Args& a, CompileCtx&) {
+  if (!a.has(1) && !a.has(2)) return fail("expects a variable or a suffix after the delimiter");
+  return {};
+}
+bool c_add_item(const Args& a, Ctx& c, Sample& s) {
+  Sample v;
+  std::string_view mid;
+  if (a.has(1) && var_as(c, a[1].var, Type::Str, v)) mid = v.str;
+  std::string_view post = a.has(2) ? std::string_view(a[2].str) : "";
+  std::string_view delim = !s.str.empty() && (!mid.empty() || !post.empty()) ? std::string_view(a[0].str) : "";
+  s.str = conv::join(c, {s.str, delim, mid, post});
+  return true;
+}
+
+bool c_cut_crlf(const Args&, Ctx&, Sample& s) {
+  s.str = s.str.substr(0, s.str.find_first_of("\r\n"));
+  return true;
+}
+
+bool c_iif(const Args& a, Ctx&, Sample& s) {
+  s = Sample::of_str(s.sint != 0 ? a[0].str : a[1].str);
+  return true;
+}
+
+// A Host header value: "name", "name:port", "[v6]" or "[v6]:port".
+void split_host(std::string_view v, std::string_view& host, std::string_view& port) {
+  size_t colon = std::string_view::npos;
+  if (!v.empty() && v.front() == '[') {
+    size_t close = v.find(']');
+    colon = close == std::string_view::npos ? close : v.find(':', close);
+  } else {
+    colon = v.find(':');
   }
-  s.str = {p, n};
+  host = v.substr(0, colon);
+  port = colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1);
+}
+bool c_host_only(const Args& a, Ctx& c, Sample& s) {
+  std::string_view host, port;
+  split_host(s.str, host, port);
+  s.str = host;
+  return map_case<'A', 'a'>(a, c, s);
+}
+bool c_port_only(const Args&, Ctx&, Sample& s) {
+  std::string_view host, port;
+  split_host(s.str, host, port);
+  int64_t n = 0;
+  if (!parse_leading_int(port, n) || n < 0 || n > 65535) n = 0;
+  s = Sample::of_int(n);
   return true;
 }
 
@@ -441,6 +488,12 @@ constexpr ConvDef kRows[] = {
     {"rtrim", "S", Type::Str, Type::Str, c_rtrim, "the string without the trailing CHARS", check_chars},
     {"concat", "svs", Type::Str, Type::Str, c_concat,
      "the string followed by START, the variable VAR (nothing when unset) and END"},
+    {"add_item", "Svs", Type::Str, Type::Str, c_add_item,
+     "appends DELIM (only after a non-empty input, before something), variable VAR and SUFFIX", check_add_item},
+    {"cut_crlf", "", Type::Str, Type::Str, c_cut_crlf, "the string up to its first CR or LF"},
+    {"iif", "SS", Type::Bool, Type::Str, c_iif, "TRUE when the boolean is true, FALSE otherwise"},
+    {"host_only", "", Type::Str, Type::Str, c_host_only, "a Host header value without its port, in lower case"},
+    {"port_only", "", Type::Str, Type::Sint, c_port_only, "the port of a Host header value (0: none)"},
     {"strcmp", "V", Type::Str, Type::Sint, c_strcmp,
      "compares with variable VAR as strcmp(3) (0: equal); no value when VAR is unset"},
     {"secure_memcmp", "V", Type::Bin, Type::Bool, c_secure_memcmp,

@@ -1,4 +1,4 @@
-// Encoding converters: base64, b64dec, ub64enc, ub64dec, hex, hex2i, url_dec, url_enc.
+// Encoding converters: base64, b64dec, ub64enc, ub64dec, hex, hex2i, htonl, url_dec, url_enc.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
 // `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
 #include "unit/rules/conv_helpers.h"
@@ -50,6 +50,9 @@ TEST(ConvEncodeTest, MatchesHaproxy) {
       {R"~(str(YQ),ub64dec,hex)~", "61"},
       {R"~(str(YQ==),b64dec,hex)~", "61"},
       {R"~(str(YQ),b64dec,hex)~", "<none>"},
+      {R"~(int(1),htonl,hex)~", "00000001"},
+      {R"~(int(-1),htonl,hex)~", "FFFFFFFF"},
+      {R"~(int(4294967297),htonl,hex)~", "00000001"},
   });
 }
 

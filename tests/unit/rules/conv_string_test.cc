@@ -1,4 +1,5 @@
-// String converters: lower, upper, length, field, word, bytes, ltrim, rtrim, concat, strcmp, secure_memcmp, json, regsub.
+// String converters: lower, upper, length, field, word, bytes, ltrim, rtrim, concat, add_item,
+// strcmp, secure_memcmp, json, regsub, cut_crlf, iif, host_only, port_only.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
 // `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
 #include "unit/rules/conv_helpers.h"
@@ -106,6 +107,23 @@ TEST(ConvStringTest, MatchesHaproxy) {
       {R"~(bin(612262),json)~", "a\\\"b"},
       {R"~(bin(615c62),json)~", "a\\\\b"},
       {R"~(bin(c3a9),json)~", "\\u00c3\\u00a9"},
+      {R"~(str(a),add_item(-,txn.s,x))~", "a-hellox"},
+      {R"~(var(txn.e),add_item(-,txn.s,x))~", "hellox"},
+      {R"~(str(a),add_item(-,txn.nope))~", "a"},
+      {R"~(str(a),add_item(-,txn.nope,x))~", "a-x"},
+      {R"~(str(a),add_item(-,,x))~", "a-x"},
+      {R"~(var(txn.e),add_item(-,txn.nope))~", ""},
+      {R"~(str(a),add_item(-,txn.e))~", "a"},
+      {R"~(bin(61620d63),cut_crlf)~", "ab"},
+      {R"~(bin(61620a63),cut_crlf)~", "ab"},
+      {R"~(str(abc),cut_crlf)~", "abc"},
+      {R"~(bool(1),iif(yes,no))~", "yes"},
+      {R"~(bool(0),iif(yes,no))~", "no"},
+      {R"~(int(5),iif(yes,no))~", "yes"},
+      {R"~(str(WWW.Example.org:8080),host_only)~", "www.example.org"},
+      {R"~(str([::1]:80),host_only)~", "[::1]"},
+      {R"~(str(a:80),port_only)~", "80"},
+      {R"~(str(a),port_only)~", "0"},
   });
 }
 
@@ -149,6 +167,8 @@ TEST(ConvStringTest, LoadErrors) {
   expect_error("str(a),lower(x)", "takes at most 0 arguments");
   expect_error("str(a),ltrim()", "expects 1 argument");
   expect_error("str(a),nosuch", "not supported by sluice");
+  expect_error("str(a),add_item(-)", "expects a variable or a suffix");
+  expect_error("bool(1),iif(yes)", "expects 2 arguments");
 }
 
 }  // namespace
