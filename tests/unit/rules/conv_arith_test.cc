@@ -1,6 +1,7 @@
 // Arithmetic converters: add, sub, mul, div, mod, and, or, xor (integer or variable), neg, cpl, bool, not, odd, even.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
-// `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
+// `http-request return ... lf-string "%[EXPR]"`: scripts/haproxy-eval), except where a comment
+// says otherwise.
 #include "unit/rules/conv_helpers.h"
 
 namespace sluice::rules {
@@ -66,6 +67,12 @@ TEST(ConvArithTest, Deviations) {
       // str(x),add(1) is 1); sluice's cast (rules/sample.cc) gives no value.
       {R"~(str(x),add(1))~", "<none>"},
       {R"~(int(5),add(txn.s))~", "<none>"},
+      // HAProxy 2.6.12 saturates the sum of two negative integers to the largest positive
+      // one (-7 + -3 gives 9223372036854775807); sluice adds them.
+      {R"~(int(-7),add(-3))~", "-10"},
+      {R"~(int(-1),add(-1))~", "-2"},
+      {R"~(int(-7),sub(3))~", "-10"},
+      {R"~(int(-4611686018427387904),sub(4611686018427387904))~", "-9223372036854775808"},
       // A boolean variable is an integer operand.
       {R"~(int(5),add(txn.t))~", "6"},
   });

@@ -1,7 +1,8 @@
 // Hash converters: crc32, crc32c, djb2, sdbm, wt6 (with avalanche), xxh32, xxh64, xxh3;
 // digests sha1, sha2, digest.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
-// `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
+// `http-request return ... lf-string "%[EXPR]"`: scripts/haproxy-eval), except where a comment
+// says otherwise.
 #include "unit/rules/conv_helpers.h"
 
 namespace sluice::rules {

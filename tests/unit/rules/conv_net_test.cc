@@ -1,6 +1,7 @@
 // Address converters: ipmask.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
-// `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
+// `http-request return ... lf-string "%[EXPR]"`: scripts/haproxy-eval), except where a comment
+// says otherwise.
 #include "unit/rules/conv_helpers.h"
 
 namespace sluice::rules {

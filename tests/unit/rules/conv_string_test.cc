@@ -1,7 +1,8 @@
 // String converters: lower, upper, length, field, word, bytes, ltrim, rtrim, concat, add_item,
 // strcmp, secure_memcmp, json, regsub, cut_crlf, iif, host_only, port_only.
 // Expected values come from HAProxy 2.6.12 (/usr/sbin/haproxy answering
-// `http-request return ... lf-string "%[EXPR]"`), except where a comment says otherwise.
+// `http-request return ... lf-string "%[EXPR]"`: scripts/haproxy-eval), except where a comment
+// says otherwise.
 #include "unit/rules/conv_helpers.h"
 
 namespace sluice::rules {
