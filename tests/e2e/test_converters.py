@@ -103,3 +103,16 @@ def test_bad_converter_arguments_refuse_to_start(tmp_path):
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert f"{cfg}:9" in text and "converter 'field'" in text and "index 0 is invalid" in text, text
+
+
+def test_converters_in_acls(sluice, raw_backend):
+    be = raw_backend(OK)
+    lb = sluice(frontend([
+        "acl local src,ipmask(8) 127.0.0.0",
+        "http-request deny deny_status 404 if { req.hdr(host),lower,word(1,.) -m str blocked }",
+        "http-request deny deny_status 429 if { req.hdr(x-n),mul(3),sub(10) gt 20 }",
+        "http-request deny deny_status 403 unless local",
+    ]), app=be.port)
+    assert http_get(lb.port, "/", headers={"Host": "BLOCKED.example.org"}).status == 404
+    assert http_get(lb.port, "/", headers={"Host": "ok.example.org", "X-N": "11"}).status == 429
+    assert http_get(lb.port, "/", headers={"Host": "ok.example.org", "X-N": "10"}).status == 200
