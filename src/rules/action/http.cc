@@ -512,9 +512,9 @@ class ReplaceHeader final : public Action {
           size_t e = part.find_last_not_of(" \t");
           std::string_view lead = b == std::string_view::npos ? part : part.substr(0, b);
           std::string_view core = b == std::string_view::npos ? std::string_view{} : part.substr(b, e - b + 1);
-          out.append(lead);
+          // A replaced value loses the blanks before it (HAProxy rewrites value and blanks).
           if (regex_replace(re_, f, core, out)) changed = true;
-          else out.append(core);
+          else out.append(lead).append(core);
           if (e != std::string_view::npos) out.append(part.substr(e + 1));
           if (comma == std::string_view::npos) break;
           out.push_back(',');
