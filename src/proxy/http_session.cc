@@ -821,7 +821,8 @@ std::string HttpSession::rule_reply_page(const rules::Reply& r) {
       if (valid(v)) append_header(out, n, v);
     append_header(out, "content-length", fmt::format_int(r.body.size()).c_str());
     if (!r.content_type.empty()) append_header(out, "content-type", r.content_type);
-    out.append("\r\n").append(r.body);
+    out.append("\r\n");
+    if (req_.method != http::Method::Head) out.append(r.body);   // a HEAD gets the head only
     return out;
   }
   out.assign(r.raw_page != nullptr ? std::string_view(*r.raw_page)

@@ -72,6 +72,20 @@ def test_return_builds_the_answer(sluice, raw_backend, tmp_path):
     assert be.total_conns == 0   # nothing reached the server
 
 
+def test_answers_go_through_http_after_response(sluice, raw_backend):
+    be = raw_backend(OK)
+    lb = proxy(sluice, be.port,
+               "    http-request return status 200 content-type text/plain string body if { path /r }\n"
+               "    http-request redirect location /else if { path /x }\n"
+               "    http-after-response set-header X-After %[status]\n")
+    r = http_get(lb.port, "/r")
+    assert (r.status, r.body, r.header("x-after")) == (200, b"body", "200")
+    r = http_get(lb.port, "/x")
+    assert (r.status, r.header("x-after")) == (302, "302")
+    r = http_request(lb.port, "HEAD", "/r")
+    assert (r.status, r.body, r.header("content-length")) == (200, b"", "4")
+
+
 def test_http_response_return_replaces_the_servers_answer(sluice, raw_backend):
     be = raw_backend(OK)
     lb = proxy(sluice, be.port,
