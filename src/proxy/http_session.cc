@@ -609,6 +609,7 @@ bool HttpSession::on_request_head() {
   be_rules_ = nullptr;
   // The request line as received, for the log and for every phase after the head is gone.
   req_line_.assign(req_.method_name).append(" ").append(req_.target);
+  req_method_ = req_.method;
   req_line_.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   AclContext& actx = rule_ctx(rules::kHttpReq);
 
@@ -754,7 +755,7 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   // see what the transaction kept (the method, from req_line_), as in HAProxy.
   c.req = (phase & rules::kReqPhases) != 0 ? &req_ : nullptr;
   c.rsp = (phase & rules::kResPhases) != 0 ? &rsp_ : nullptr;
-  c.method = req_.method;
+  c.method = req_method_;   // as received: HAProxy's `method` ignores set-method too
   c.method_name = std::string_view(req_line_).substr(0, req_line_.find(' '));
   c.first_request = requests_ <= 1;
   c.sess_vars = &sess_vars;

@@ -172,6 +172,7 @@ class HttpSession final : public Session, public core::IoHandler {
   StickRules::Prepared stick_prep_;
   std::optional<uint64_t> lb_key_;          // hash key for balance source/uri/hdr
   std::string req_line_;                    // "METHOD target HTTP/1.x", for the log
+  http::Method req_method_ = http::Method::Other;   // the method as received (req_line_'s)
   // De-chunking a chunked response for an HTTP/1.0 client.
   enum class Unchunk : uint8_t { Size, SizeLine, Data, DataEnd, Trailer };
   bool dechunk_ = false;

@@ -319,3 +319,13 @@ def test_bad_arguments_are_load_errors(tmp_path, rule, needle):
     assert "x.cfg:9" in r.stderr + r.stdout
     if not against_haproxy():
         assert needle in r.stderr, r.stderr
+
+
+def test_set_method_changes_the_request_line_not_the_method_fetch(sluice, raw_backend):
+    # HAProxy's `method` keeps the method as received after set-method.
+    be = raw_backend(OK)
+    lb = proxy(sluice, be.port, "    http-request set-method PUT if { path /m }\n",
+               be_rules="    http-request set-header X-M %[method]\n")
+    assert http_get(lb.port, "/m").status == 200
+    assert request_line(be, 1) == b"PUT /m HTTP/1.1"
+    assert "x-m: GET" in request_headers(be, 1)

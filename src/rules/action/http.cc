@@ -611,10 +611,10 @@ class SetTarget final : public Action {
         http::Method m = http::method_from(v);
         // CONNECT turns the exchange into a tunnel the request was not parsed for.
         if (m == http::Method::Connect || r.method == http::Method::Connect) return rewrite_failed(c);
+        // The request line changes; the `method` fetch keeps the method as received, as in
+        // HAProxy.
         r.method_name = c.mem().copy(v);
         r.method = m;
-        c.method = m;
-        c.method_name = r.method_name;
         return Verdict::Continue;
       }
       case What::Path:
