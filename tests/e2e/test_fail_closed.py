@@ -63,7 +63,6 @@ REFUSED = [
     ("http-request set-header X-A %[ssl_fc]", "unknown fetch method 'ssl_fc' in 'ssl_fc' (not supported by sluice)"),
     ("http-response set-log-level silent", "'http-response set-log-level' is not supported by sluice yet"),
     ("tcp-response content accept", "'tcp-response content' rules are not supported by sluice yet"),
-    ("http-request return errorfiles e", "'errorfiles NAME' is not supported by sluice yet"),
     ("balance url_param u check_post", "'balance url_param ... check_post' is not supported by sluice yet"),
     ("cookie SRV insert dynamic", "'cookie ... dynamic' is not supported by sluice yet"),
     ("stick-table type ip size 1k store conn_cur", "'stick-table ... store conn_cur' is not supported by sluice yet"),

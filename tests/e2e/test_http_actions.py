@@ -72,6 +72,25 @@ def test_return_builds_the_answer(sluice, raw_backend, tmp_path):
     assert be.total_conns == 0   # nothing reached the server
 
 
+def test_reply_from_errorfile_and_errorfiles(sluice, raw_backend, tmp_path):
+    page = tmp_path / "503.http"
+    page.write_bytes(b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nbusy\n")
+    p404 = tmp_path / "404.http"
+    p404.write_bytes(b"HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\ngone\n")
+    be = raw_backend(OK)
+    lb = proxy(sluice, be.port,
+               f"    http-request return errorfile {page} if {{ path /ef }}\n"
+               "    http-request deny status 404 errorfiles site if { path /es }\n"
+               "    http-request deny status 403 errorfiles site if { path /es403 }\n",
+               extra=f"http-errors site\n    errorfile 404 {p404}\n")
+    r = http_get(lb.port, "/ef")
+    assert (r.status, r.body) == (503, b"busy\n")
+    r = http_get(lb.port, "/es")
+    assert (r.status, r.body) == (404, b"gone\n")
+    r = http_get(lb.port, "/es403")   # not in the section: HAProxy answers an empty reply
+    assert (r.status, r.body) == (403, b"")
+
+
 def test_answers_go_through_http_after_response(sluice, raw_backend):
     be = raw_backend(OK)
     lb = proxy(sluice, be.port,

@@ -210,6 +210,7 @@ class ReplyAction final : public Action {
   std::string content_type, text, page;
   std::optional<Format> body_fmt;
   std::vector<std::pair<std::string, Format>> hdrs;
+  const std::string* ext_page = nullptr;   // errorfiles NAME: the section's page (the runtime owns it)
 
   Verdict run(Ctx& c) const override {
     c.reply = {};
@@ -222,7 +223,7 @@ class ReplyAction final : public Action {
       case Payload::ErrorPage: r.kind = Reply::Kind::Error; break;
       case Payload::Page:
         r.kind = Reply::Kind::Error;
-        r.raw_page = &page;
+        r.raw_page = ext_page != nullptr ? ext_page : &page;
         break;
       case Payload::Empty: r.kind = Reply::Kind::Full; break;
       case Payload::Text:
@@ -249,7 +250,7 @@ Result<std::unique_ptr<Action>> parse_reply(ActionParse& p) {
   const std::string& kw = p.words[0];
   a->what = kw == "deny" ? ReplyAction::What::Deny : kw == "tarpit" ? ReplyAction::What::Tarpit : ReplyAction::What::Return;
   a->payload = a->what == ReplyAction::What::Return ? ReplyAction::Payload::Empty : ReplyAction::Payload::ErrorPage;
-  std::string payload_kw;
+  std::string payload_kw, section;
   for (size_t i = 1; i < p.words.size(); ++i) {
     const std::string& k = p.words[i];
     auto value = [&]() -> Result<std::string> {
@@ -278,8 +279,10 @@ Result<std::unique_ptr<Action>> parse_reply(ActionParse& p) {
       }
       auto v = value();
       if (!v) return unexpected(v.error());
-      if (k == "errorfiles")
-        return fail("'errorfiles NAME' is not supported by sluice yet in rules (use errorfile or http-error)");
+      if (k == "errorfiles") {
+        section = *v;
+        continue;
+      }
       if (k == "errorfile") {
         auto pg = http::load_errorfile(*v);
         if (!pg) return unexpected(pg.error());
@@ -326,7 +329,26 @@ Result<std::unique_ptr<Action>> parse_reply(ActionParse& p) {
   bool has_body = a->payload == ReplyAction::Payload::Text || a->payload == ReplyAction::Payload::Fmt;
   if (has_body && a->content_type.empty())
     return fail("a content type must be defined when a non-empty payload is configured");
-  if (a->payload == ReplyAction::Payload::Page) {
+  if (!section.empty()) {
+    // errorfiles NAME: the section's page for the status; HAProxy answers a status the
+    // section lacks with an empty reply (and warns).
+    const auto* pages = p.cc.resolver != nullptr ? p.cc.resolver->http_errors(section) : nullptr;
+    if (pages == nullptr) return fail(fmt::format("unknown http-errors section '{}'", section));
+    uint16_t st = a->status != 0 ? a->status : a->what == ReplyAction::What::Return ? 200
+                  : a->what == ReplyAction::What::Tarpit ? 500 : (p.cc.phases & kHttpRes) != 0 ? 502 : 403;
+    a->status = st;
+    if (auto it = pages->find(st); it != pages->end() && !it->second.empty()) {
+      a->ext_page = &it->second;
+      a->payload = ReplyAction::Payload::Page;
+    } else {
+      a->payload = ReplyAction::Payload::Empty;
+      if (p.cc.warnings != nullptr)
+        p.cc.warnings->push_back(fmt::format("status '{}' is not declared in http-errors section '{}': the reply is "
+                                             "empty", st, section));
+    }
+    if (!a->hdrs.empty()) return fail("'hdr' cannot be used with 'errorfiles' (HAProxy ignores it): remove it");
+  }
+  if (a->payload == ReplyAction::Payload::Page && a->ext_page == nullptr) {
     a->status = page_status(a->page);
     if (!a->hdrs.empty()) return fail("'hdr' cannot be used with 'errorfile' (HAProxy ignores it): remove it");
   }
@@ -686,7 +708,8 @@ constexpr ActionDef kActions[] = {
      "answer with an error page or a reply ([deny_status N] and the arguments of return); the message goes no further",
      false, true},
     {"return", kHttpReq | kHttpRes, parse_reply,
-     "answer with [status N] [content-type T] [default-errorfiles|errorfile F|file F|lf-file F|string S|lf-string FMT] "
+     "answer with [status N] [content-type T] [default-errorfiles|errorfile F|errorfiles NAME|file F|lf-file F|string S|"
+     "lf-string FMT] "
      "[hdr NAME FMT]*", false, true},
     {"tarpit", kHttpReq, parse_reply,
      "hold the connection for timeout tarpit, then answer as deny would (default 500)", false, true},

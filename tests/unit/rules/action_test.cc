@@ -154,7 +154,7 @@ TEST(RulesActionTest, ReplyLoadErrors) {
   EXPECT_NE(error_of(f, "return string x file y").find("'file' argument, 'string' already defined"), std::string::npos);
   EXPECT_NE(error_of(f, "return status 99").find("invalid status code"), std::string::npos);
   EXPECT_NE(error_of(f, "return status 204 content-type t string x").find("cannot have a body"), std::string::npos);
-  EXPECT_NE(error_of(f, "return errorfiles x").find("not supported by sluice"), std::string::npos);
+  EXPECT_NE(error_of(f, "return errorfiles x").find("unknown http-errors section 'x'"), std::string::npos);
   EXPECT_NE(error_of(f, "return frobnicate").find("argument 'frobnicate' is not supported by sluice"),
             std::string::npos);
   EXPECT_NE(error_of(f, "deny deny_status 299").find("no default error page"), std::string::npos);
