@@ -850,6 +850,11 @@ Result<void> kw_rule(ProxyConfig& p, const Line& l, Env&) {
                                                            : "content or inspect-delay", kind));
     rule.set = w[0] + " " + kind;
     first = 2;
+  } else if (w[0] == "redirect") {
+    // The 1.x `redirect ...` line: an http-request redirect rule that HAProxy runs after
+    // every http-request rule of the section (rules/ruleset.cc keeps that order).
+    rule.set = "redirect";
+    first = 0;
   } else {
     rule.set = w[0];
   }
@@ -1067,6 +1072,7 @@ constexpr ProxyKeyword kProxyKeywords[] = {
     {"default_backend", kFeCap, true, kw_simple},
     {"use_backend", kFe, false, kw_use_backend},
     {"http-request", kFe | kBe, false, kw_rule},
+    {"redirect", kFe | kBe, false, kw_rule},
     {"http-response", kFe | kBe, false, kw_rule},
     {"http-after-response", kFe | kBe, false, kw_rule},
     {"tcp-request", kFe | kBe, false, kw_rule},
@@ -1097,7 +1103,7 @@ constexpr ProxyKeyword kProxyKeywords[] = {
 
 // HAProxy proxy keywords that sluice recognises but does not implement yet.
 constexpr std::string_view kLaterKeywords[] = {
-    "compression", "filter", "redirect", "use-server", "force-persist", "ignore-persist",
+    "compression", "filter", "use-server", "force-persist", "ignore-persist",
     "persist", "source", "email-alert", "external-check",
     "declare", "max-keep-alive-queue", "max-session-srv-conns", "rate-limit", "server-template",
     "bind-process", "guid", "http-send-name-header", "log-tag", "log-format-sd",

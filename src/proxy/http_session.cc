@@ -15,6 +15,7 @@
 #include "log/access_log.h"
 #include "http/cookie.h"
 #include "http/errors.h"
+#include "http/status.h"
 #include "lb/algorithm.h"
 #include "net/socket.h"
 
@@ -190,6 +191,13 @@ bool HttpSession::step() {
           return false;
         }
         if (w_.loop().now() >= soft_stop_ms_ + soft_stop_linger_ms()) set_state(TxState::Closing);
+        break;
+      }
+      if (tarpit_until_ != 0) {   // tarpit: the timer answers; a client that leaves ends it
+        if (c_err_) {
+          log_tx('C', 'T');
+          set_state(TxState::Closed);
+        }
         break;
       }
       if (cin_.empty()) {
@@ -603,6 +611,7 @@ bool HttpSession::on_request_head() {
   be_rules_ = nullptr;
   // The request line as received, for the log and for every phase after the head is gone.
   req_line_.assign(req_.method_name).append(" ").append(req_.target);
+  req_method_ = req_.method;
   req_line_.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   AclContext& actx = rule_ctx(rules::kHttpReq);
 
@@ -746,7 +755,7 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   // see what the transaction kept (the method, from req_line_), as in HAProxy.
   c.req = (phase & rules::kReqPhases) != 0 ? &req_ : nullptr;
   c.rsp = (phase & rules::kResPhases) != 0 ? &rsp_ : nullptr;
-  c.method = req_.method;
+  c.method = req_method_;   // as received: HAProxy's `method` ignores set-method too
   c.method_name = std::string_view(req_line_).substr(0, req_line_.find(' '));
   c.first_request = requests_ <= 1;
   c.sess_vars = &sess_vars;
@@ -783,12 +792,56 @@ bool HttpSession::send_rule_reply() {
       log_tx('P', 'R');
       return true;
     case rules::Reply::Kind::Error:
-    default:
-      fe_.counters.denied.fetch_add(1, std::memory_order_relaxed);
-      reply_error(r.status ? r.status : 403, r.log_reason.empty() ? "denied by rule" : r.log_reason.data());
+    case rules::Reply::Kind::Full:
+    default: {
+      // deny, tarpit, auth and failed rewrites are denials; return and redirect intercept.
+      bool denial = r.kind == rules::Reply::Kind::Error || r.log_reason == "denied by rule" || r.tarpit;
+      (denial ? fe_.counters.denied : fe_.counters.intercepted).fetch_add(1, std::memory_order_relaxed);
+      core::debug("session {}: rule reply {} ({})", id_, r.status, r.log_reason);
+      if (r.tarpit) {
+        // tarpit: hold the request (the timer wakes us, nothing polls) for timeout tarpit of
+        // the proxy whose rule matched, then answer.
+        const auto& t = be_rules_ != nullptr ? be_->config().timeouts : fe_.config().timeouts;
+        uint64_t ms = t.tarpit ? static_cast<uint64_t>(t.tarpit->count())
+                               : t.connect ? static_cast<uint64_t>(t.connect->count()) : to_.connect;
+        tarpit_status_ = r.status;
+        tarpit_page_ = rule_reply_page(r);
+        tarpit_until_ = w_.loop().now() + std::max<uint64_t>(ms, 1);
+        return true;
+      }
+      send_page(r.status ? r.status : 403, rule_reply_page(r));
       log_tx('P', 'R');
       return true;
+    }
   }
+}
+
+// The bytes of a rule's answer, before the http-after-response rules: a response built from
+// its parts (return, redirect), or an error page with the rule's extra headers (auth).
+std::string HttpSession::rule_reply_page(const rules::Reply& r) {
+  std::string out;
+  auto valid = [](std::string_view v) { return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; };
+  if (r.kind == rules::Reply::Kind::Full) {
+    out.append("HTTP/1.1 ").append(fmt::format_int(r.status).c_str()).push_back(' ');
+    out.append(r.reason.empty() ? http::status_reason(r.status) : r.reason).append("\r\n");
+    for (const auto& [n, v] : r.headers)
+      if (valid(v)) append_header(out, n, v);
+    append_header(out, "content-length", fmt::format_int(r.body.size()).c_str());
+    if (!r.content_type.empty()) append_header(out, "content-type", r.content_type);
+    out.append("\r\n");
+    if (req_.method != http::Method::Head) out.append(r.body);   // a HEAD gets the head only
+    return out;
+  }
+  out.assign(r.raw_page != nullptr ? std::string_view(*r.raw_page)
+                                   : w_.runtime().error_page(fe_, be_, r.status ? r.status : 403).value_or(std::string_view{}));
+  if (r.headers.empty() || out.empty()) return out;
+  size_t end = out.find("\r\n\r\n");
+  if (end == std::string::npos) return out;
+  std::string extra;
+  for (const auto& [n, v] : r.headers)
+    if (valid(v)) append_header(extra, n, v);
+  out.insert(end + 2, extra);
+  return out;
 }
 
 void HttpSession::build_request_head() {
@@ -1094,11 +1147,16 @@ bool HttpSession::upgrade_accepted() const {
 
 // An error instead of the final response, after the interim responses already queued (a partly
 // written one must be completed, or the client would misread the 502).
-void HttpSession::reply_after_interim(uint16_t status, const char* reason) {
+void HttpSession::reply_after_interim(uint16_t status, const char* reason, std::optional<std::string> page) {
   size_t pending = rsp_out_.size() - rsp_out_off_;
   if (rsp_head_done_) pending = bytes_out_ < rsp_final_at_ ? rsp_final_at_ - bytes_out_ : 0;
   std::string interim = rsp_out_.substr(rsp_out_off_, pending);
-  reply_error(status, reason);
+  if (page) {
+    core::debug("session {}: replying {} ({})", id_, status, reason);
+    send_page(status, *page);
+  } else {
+    reply_error(status, reason);
+  }
   rsp_out_.insert(0, interim);
 }
 
@@ -1170,7 +1228,13 @@ bool HttpSession::run_response_rules() {
     if (be_ != nullptr) be_->counters.denied_resp.fetch_add(1, std::memory_order_relaxed);
     close_server(false);
     const rules::Reply& r = rctx_.reply;
-    reply_after_interim(r.status ? r.status : 502, r.log_reason.empty() ? "response denied by rule" : r.log_reason.data());
+    if (r.kind == rules::Reply::Kind::Close || r.kind == rules::Reply::Kind::SilentDrop) {
+      if (r.kind == rules::Reply::Kind::SilentDrop) net::silent_drop(cfd_);
+      reply_raw({});
+    } else {
+      reply_after_interim(r.status ? r.status : 502, r.log_reason.empty() ? "response denied by rule" : r.log_reason.data(),
+                          rule_reply_page(r));
+    }
     log_tx('P', 'H');
     return true;
   }
@@ -1529,8 +1593,12 @@ void HttpSession::count_status(uint16_t st) {
 
 void HttpSession::reply_error(uint16_t status, const char* reason) {
   core::debug("session {}: replying {} ({})", id_, status, reason);
+  send_page(status, w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
+}
+
+void HttpSession::send_page(uint16_t status, std::string_view bytes) {
   status_ = status;
-  std::string_view page = after_response_page(w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
+  std::string_view page = after_response_page(bytes);
   count_status(status_);
   reply_raw(page);
 }
@@ -1706,7 +1774,8 @@ void HttpSession::update_timer() {
   };
   switch (st_) {
     case TxState::WaitRequest:
-      if (soft_stop_ && cin_.empty()) consider(soft_stop_ms_ + soft_stop_linger_ms());
+      if (tarpit_until_ != 0) consider(tarpit_until_);
+      else if (soft_stop_ && cin_.empty()) consider(soft_stop_ms_ + soft_stop_linger_ms());
       else if (idle_between_requests()) {
         consider(last_c_io_ + to_.http_keep_alive);
         if (!trimmed_) consider(last_c_io_ + kTrimIdleMs);
@@ -1735,6 +1804,18 @@ void HttpSession::update_timer() {
 void HttpSession::on_timeout() {
   switch (st_) {
     case TxState::WaitRequest:
+      if (tarpit_until_ != 0) {
+        if (w_.loop().now() < tarpit_until_) {
+          update_timer();
+          return;
+        }
+        tarpit_until_ = 0;
+        send_page(tarpit_status_, tarpit_page_);
+        std::string().swap(tarpit_page_);
+        log_tx('P', 'T');
+        process();
+        return;
+      }
       if (soft_stop_ && cin_.empty()) {   // idle linger of a soft stop is over: close gracefully
         process();
         return;

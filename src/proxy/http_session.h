@@ -76,8 +76,11 @@ class HttpSession final : public Session, public core::IoHandler {
   void bad_response_body(const char* reason);
   // An error instead of the final response, after the interim responses already queued (a
   // partly written one must be completed, or the client would misread the answer).
-  void reply_after_interim(uint16_t status, const char* reason);
+  // `page`: these bytes instead of the error page for `status`.
+  void reply_after_interim(uint16_t status, const char* reason, std::optional<std::string> page = std::nullopt);
   void reply_error(uint16_t status, const char* reason);
+  // Sends `bytes` (a full response, through the http-after-response rules) and closes.
+  void send_page(uint16_t status, std::string_view bytes);
   void reply_raw(std::string_view bytes);
   void update_timer();
   void on_timeout();
@@ -99,6 +102,7 @@ class HttpSession final : public Session, public core::IoHandler {
   // Runs a rule set; true when it answered or closed the transaction (the reply is sent).
   bool run_rules(const rules::RuleSet& set, uint16_t phase);
   bool send_rule_reply();
+  std::string rule_reply_page(const rules::Reply& r);
   // The chosen backend's rule set `which`, then the frontend's (HAProxy's order for responses).
   std::array<const rules::RuleSet*, 2> response_sets(rules::RuleSet rules::ProxyRules::*which) const;
   bool run_response_rules();
@@ -168,6 +172,7 @@ class HttpSession final : public Session, public core::IoHandler {
   StickRules::Prepared stick_prep_;
   std::optional<uint64_t> lb_key_;          // hash key for balance source/uri/hdr
   std::string req_line_;                    // "METHOD target HTTP/1.x", for the log
+  http::Method req_method_ = http::Method::Other;   // the method as received (req_line_'s)
   // De-chunking a chunked response for an HTTP/1.0 client.
   enum class Unchunk : uint8_t { Size, SizeLine, Data, DataEnd, Trailer };
   bool dechunk_ = false;
@@ -195,6 +200,10 @@ class HttpSession final : public Session, public core::IoHandler {
   bool redispatched_ = false;
   const char* service_ = nullptr;          // "<STATS>" / "<PROMEX>" when sluice answered itself
   std::vector<std::string> req_caps_, rsp_caps_;
+  // http-request tarpit: when the held request is answered (0: none), with what.
+  uint64_t tarpit_until_ = 0;
+  uint16_t tarpit_status_ = 0;
+  std::string tarpit_page_;
 };
 
 }  // namespace sluice::proxy

@@ -60,6 +60,10 @@ class RuntimeResolver : public rules::Resolver {
   }
   // An `auth::Userlist*` (http_auth(L), http_auth_group(L)); the lists are built before any rule.
   const void* userlist(std::string_view name) const override { return rt_.find_userlist(name); }
+  const std::map<uint16_t, std::string>* http_errors(std::string_view name) const override {
+    const config::HttpErrorsSection* s = rt_.config().find_http_errors(name);
+    return s != nullptr ? &s->pages : nullptr;
+  }
 
  private:
   Runtime& rt_;

@@ -72,6 +72,8 @@ bool TcpSession::route() {
   c.fe_id = fe_.id();
   c.fe_counters = &fe_.counters;
   c.sess_vars = &sess_vars;
+  rules::VarStore txn_vars;   // a TCP stream is one transaction: txn.* lives while it routes
+  c.txn_vars = &txn_vars;
   c.arena = &arena;
   auto closed = [&](const rules::RuleSet& set) {
     if (set.run(c) != rules::Verdict::Answered) return false;

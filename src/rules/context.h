@@ -62,8 +62,12 @@ std::string phase_names(uint16_t phases);   // "http-request, http-response"
 enum class Verdict : uint8_t { Continue, Stop, Answered };
 
 // A reply an action produced. The proxy layer renders and sends it.
+//   Error: the proxy's error page for `status` (or raw_page), `headers` added to it (auth).
+//   Full:  a response built from status, reason, headers, content_type and body (return,
+//          redirect). Close / SilentDrop: no answer (reject, silent-drop).
+// `tarpit`: the answer waits for `timeout tarpit` first.
 struct Reply {
-  enum class Kind : uint8_t { None, Error, Full, Close, SilentDrop, Tarpit };
+  enum class Kind : uint8_t { None, Error, Full, Close, SilentDrop };
   Kind kind = Kind::None;
   uint16_t status = 0;
   std::string_view reason;          // empty = the status's standard reason
@@ -72,6 +76,7 @@ struct Reply {
   std::vector<std::pair<std::string_view, std::string_view>> headers;   // extra headers
   const std::string* raw_page = nullptr;   // a full HTTP response as written (errorfile)
   std::string_view log_reason;      // for the proxy's own log line
+  bool tarpit = false;
 };
 
 class Format;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -80,6 +81,9 @@ class Resolver {
   }
   virtual const backend::FrontendCounters* frontend(std::string_view) const { return nullptr; }
   virtual const void* userlist(std::string_view) const { return nullptr; }
+  // The pages of `http-errors NAME` by status (full HTTP/1 responses, alive as long as the
+  // compiled rules); null when there is no such section.
+  virtual const std::map<uint16_t, std::string>* http_errors(std::string_view) const { return nullptr; }
   virtual PatternRefs* patterns() const { return nullptr; }
 };
 

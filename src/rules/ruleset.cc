@@ -31,8 +31,15 @@ bool haproxy_action(std::string_view name) {
 RuleSet RuleSet::compile(const config::ProxyConfig& proxy, std::string_view keyword, uint16_t phase,
                          const Resolver* resolver, std::vector<std::string>& errors) {
   RuleSet out;
-  for (const auto& r : proxy.rules) {
-    if (r.set != keyword) continue;
+  // The 1.x `redirect` lines are http-request rules HAProxy evaluates after all the others.
+  std::vector<const config::Rule*> rules;
+  for (const auto& r : proxy.rules)
+    if (r.set == keyword) rules.push_back(&r);
+  if (keyword == "http-request")
+    for (const auto& r : proxy.rules)
+      if (r.set == "redirect") rules.push_back(&r);
+  for (const config::Rule* rp : rules) {
+    const config::Rule& r = *rp;
     auto err = [&](std::string_view msg) { errors.push_back(fmt::format("{}:{}: {}", r.loc.file, r.loc.line, msg)); };
     CompileCtx cc{phase, &proxy, resolver, r.loc, keyword, nullptr};
     std::string_view word = r.words[0];

@@ -64,7 +64,6 @@ REFUSED = [
     ("http-response set-log-level silent", "'http-response set-log-level' is not supported by sluice yet"),
     ("tcp-response content accept", "'tcp-response content' rules are not supported by sluice yet"),
     ("http-request set-header X-A %sslv", "log-format variable '%sslv' needs TLS, which sluice does not terminate (not supported by sluice)"),
-    ("redirect prefix https://x", "'redirect' is not supported by sluice yet"),
     ("balance url_param u check_post", "'balance url_param ... check_post' is not supported by sluice yet"),
     ("cookie SRV insert dynamic", "'cookie ... dynamic' is not supported by sluice yet"),
     ("stick-table type ip size 1k store conn_cur", "'stick-table ... store conn_cur' is not supported by sluice yet"),
