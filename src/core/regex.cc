@@ -109,9 +109,9 @@ Result<Regex> Regex::compile(std::string_view pattern, RegexOptions opts) {
 namespace {
 
 int match_at(const pcre2_code* code, bool jit, std::string_view s, size_t from, MatchState& st,
-             pcre2_match_data* data) {
+             pcre2_match_data* data, uint32_t flags) {
   // PCRE2_NO_JIT keeps a regex compiled without JIT (opts.jit = false) on the interpreter.
-  return pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), from, jit ? 0 : PCRE2_NO_JIT,
+  return pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), from, flags | (jit ? 0 : PCRE2_NO_JIT),
                      data, st.ctx());
 }
 
@@ -126,11 +126,11 @@ Regex::Outcome Regex::search_outcome(std::string_view subject) const {
   return run(subject, nullptr);
 }
 
-bool Regex::search(std::string_view subject, Captures& caps) const {
-  return run(subject, &caps) == Outcome::Match;
+bool Regex::search(std::string_view subject, Captures& caps, bool not_bol) const {
+  return run(subject, &caps, not_bol ? PCRE2_NOTBOL : 0) == Outcome::Match;
 }
 
-Regex::Outcome Regex::run(std::string_view subject, Captures* caps) const {
+Regex::Outcome Regex::run(std::string_view subject, Captures* caps, uint32_t flags) const {
   MatchState& st = match_state();
   pcre2_match_data* data = caps ? st.caps() : st.data();
   int rc = PCRE2_ERROR_NOMEMORY;
@@ -139,12 +139,12 @@ Regex::Outcome Regex::run(std::string_view subject, Captures* caps) const {
     pcre2_set_match_limit(st.ctx(), static_cast<uint32_t>(std::min<size_t>(steps, UINT32_MAX)));
     if (!code_->windowed || subject.size() < kWindow) {
       pcre2_set_offset_limit(st.ctx(), PCRE2_UNSET);
-      rc = match_at(code_->code, code_->jit, subject, 0, st, data);
+      rc = match_at(code_->code, code_->jit, subject, 0, st, data, flags);
     } else {
       auto deadline = std::chrono::steady_clock::now() + kSearchBudget;
       for (size_t from = 0; from <= subject.size(); from += kWindow) {
         pcre2_set_offset_limit(st.ctx(), from + kWindow - 1);
-        rc = match_at(code_->code, code_->jit, subject, from, st, data);
+        rc = match_at(code_->code, code_->jit, subject, from, st, data, flags);
         if (rc != PCRE2_ERROR_NOMATCH) break;
         if (std::chrono::steady_clock::now() > deadline) {
           rc = kBudgetExceeded;

@@ -69,7 +69,9 @@ class Regex {
     size_t count = 0;   // groups filled (the pattern's capture count + 1, at most kMax)
   };
   // search() that also fills `caps` on a match (same limits; untouched otherwise).
-  bool search(std::string_view subject, Captures& caps) const;
+  // not_bol: the subject does not start a line, so `^` does not match at its start
+  // (PCRE2_NOTBOL; regsub's later matches in the same string).
+  bool search(std::string_view subject, Captures& caps, bool not_bol = false) const;
 
   const std::string& pattern() const;
   bool jit() const;               // compiled to machine code (false: interpreter)
@@ -77,7 +79,7 @@ class Regex {
 
  private:
   struct Code;
-  Outcome run(std::string_view subject, Captures* caps) const;
+  Outcome run(std::string_view subject, Captures* caps, uint32_t flags = 0) const;
   explicit Regex(std::shared_ptr<const Code> c) : code_(std::move(c)) {}
   std::shared_ptr<const Code> code_;
 };

@@ -202,22 +202,6 @@ std::string captures(const std::vector<std::string>& v, uint32_t count, bool clf
 }
 
 
-// Fetches of the HTTP domains HAProxy accepts in a log-format (it refuses the others: "may
-// not be reliably used here because it needs 'HTTP request headers'").
-constexpr std::string_view kLogHttpFetches[] = {"method", "status", "unique-id"};
-
-Result<void> check_log_fetch(const rules::Expr& e) {
-  std::string_view name = e.fetch().name;
-  if (std::find(std::begin(kLogHttpFetches), std::end(kLogHttpFetches), name) != std::end(kLogHttpFetches)) return {};
-  for (auto span : {rules::fetch_http_req(), rules::fetch_http_res(), rules::fetch_auth()})
-    for (const auto& d : span)
-      if (d.name == name)
-        return fail(fmt::format("log-format: '%[{}]' needs the HTTP request headers, which a log-format "
-                                "cannot use (as in HAProxy); use %HP, %HU, %HQ, %HV or "
-                                "'capture request header'", e.text()));
-  return {};
-}
-
 bool response_phase(uint16_t phases) {
   return (phases & (rules::kHttpRes | rules::kAfterRes | rules::kResContent | rules::kCheck)) != 0;
 }
@@ -473,10 +457,13 @@ Result<Format> Format::compile(std::string_view text, CompileCtx& cc, Mode mode)
       }
       if (j >= text.size()) return fail(fmt::format("missing ']' after '%[' in '{}'", text));
       auto e = Expr::compile(text.substr(i + 1, j - i - 1), cc);
-      if (!e) return fail(is_log ? fmt::format("log-format: '%[{}]': {}", text.substr(i + 1, j - i - 1), e.error().message)
-                              : e.error().message);
-      if (is_log && (cc.phases & kLog) != 0)
-        if (auto r = log::check_log_fetch(*e); !r) return fail(r.error().message);
+      if (!e) {
+        if (!is_log) return fail(e.error().message);
+        // As HAProxy: the request's headers are gone at log time (phases in rules/context.h).
+        std::string_view hint = e.error().message.find("not available in log") != std::string::npos
+                                    ? "; use %HP, %HU, %HQ, %HV or 'capture request header'" : "";
+        return fail(fmt::format("log-format: '%[{}]': {}{}", text.substr(i + 1, j - i - 1), e.error().message, hint));
+      }
       n.kind = Node::Kind::Expr;
       n.expr = std::move(*e);
       f.nodes_.push_back(std::move(n));
@@ -598,13 +585,11 @@ std::string LogFormat::render(const TxRecord& r, const RenderEnv& env) const {
   }
   c.be = r.be;
   c.srv = r.srv;
-  http::RequestHead req;
+  // The request's head is gone (c.req stays null, as in every phase after the request);
+  // the method outlives it, taken from the request line.
   if (r.http && !req_part(r, 0).empty()) {
-    req.method_name = req_part(r, 0);
-    req.method = http::method_from(req.method_name);
-    req.target = req_part(r, 1);
-    req.version_minor = req_part(r, 2) == "HTTP/1.0" ? 0 : 1;
-    c.req = &req;
+    c.method_name = req_part(r, 0);
+    c.method = http::method_from(c.method_name);
   }
   c.sess_vars = r.sess_vars;
   c.txn_vars = r.txn_vars;

@@ -16,7 +16,9 @@ std::string_view trim(std::string_view v) {
   return v;
 }
 
-// Splits an argument list on commas outside quotes; unquotes and unescapes each part.
+// Splits an argument list on commas outside quotes; unquotes each part. As in HAProxy 2.6,
+// outside single quotes a backslash escapes only a backslash, a quote or a space; any other
+// backslash is kept, so that `regsub("(a)","\1")` and `regsub('\d+',x)` reach the converter.
 Result<std::vector<std::string>> split_args(std::string_view text) {
   std::vector<std::string> out;
   if (trim(text).empty()) return out;
@@ -24,7 +26,8 @@ Result<std::vector<std::string>> split_args(std::string_view text) {
   char quote = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char ch = text[i];
-    if (ch == '\\' && i + 1 < text.size() && quote != '\'') {
+    if (ch == '\\' && i + 1 < text.size() && quote != '\'' &&
+        std::string_view("\\\"' ").find(text[i + 1]) != std::string_view::npos) {
       cur.push_back(text[++i]);
     } else if (quote != 0) {
       if (ch == quote) quote = 0;
@@ -105,6 +108,7 @@ Result<void> parse_args(std::string_view spec, std::string_view text, Args& out,
     }
     if (i >= parts->size()) continue;
     std::string& w = (*parts)[i];
+    a.given = true;
     if (w.empty() && i >= mandatory) continue;
     if (w.empty()) return fail(fmt::format("{}: argument {} must not be empty", owner, i + 1));
     a.present = true;

@@ -44,6 +44,7 @@ enum class ArgType : uint8_t { Str, Sint, Var, Backend, Frontend, Server, Regex,
 struct Arg {
   ArgType type = ArgType::Str;
   bool present = false;
+  bool given = false;       // written, even empty ("regsub(x,'')"): an empty optional one is not present
   std::string str;         // as written (after unquoting)
   int64_t sint = 0;        // Sint, Time (ms)
   VarRef var;              // Var
@@ -139,7 +140,7 @@ struct ConvDef {
   ConvFn fn;
   std::string_view doc;
   ArgCheck check = nullptr;
-  uint16_t phases = kAnyPhase;    // set-var(txn.x) as a converter: where txn exists
+  uint16_t phases = kInternalPhases;   // set-var(txn.x) as a converter: where txn exists
 };
 
 // ---- actions ----------------------------------------------------------------------------

@@ -68,7 +68,7 @@ bool f_cook_cnt(const Args& a, Ctx& c, Sample& s) {
 constexpr uint16_t kRes = kResPhases;
 
 constexpr FetchDef kRows[] = {
-    {"status", "", Type::Sint, kRes, f_status, nullptr, "the response's status code"},
+    {"status", "", Type::Sint, kRes | kLog, f_status, nullptr, "the response's status code"},
     {"res.ver", "", Type::Str, kRes, f_ver, nullptr, "the response's HTTP version"},
     {"resp_ver", "", Type::Str, kRes, f_ver, nullptr, "alias of res.ver"},
     {"res.hdr", "si", Type::Str, kRes, nullptr, f_hdr<true, Type::Str>, "values of response header NAME, occurrence OCC"},
