@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness import against_haproxy, port_accepts, sluice_bin, wait_until
+from rawbackend import Reply
 
 DEFAULTS = """
 defaults
@@ -221,34 +222,60 @@ def normalize_httplog(msg: str) -> str:
     return re.sub(r"^(\S+ \S+ \S+ \S+ \S+ \d+) \d+ ", r"\1 BYTES ", msg)
 
 
+TCPLOG_CFG = """
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:{port}
+    log {sock} local0
+    option tcplog
+    option dontlognull
+    default_backend app
+backend app
+    server s1 127.0.0.1:{app}
+"""
+
+
+def normalize_tcplog(msg: str) -> str:
+    msg = re.sub(r"^127\.0\.0\.1:\d+ ", "127.0.0.1:PORT ", msg)
+    msg = re.sub(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]", "[DATE]", msg)
+    return re.sub(r" -?\d+/-?\d+/-?\d+ ", " T/T/T ", msg, count=1)
+
+
 @pytest.mark.skipif(not Path("/usr/sbin/haproxy").exists(), reason="needs haproxy 2.6 as the reference")
-def test_httplog_line_is_haproxys(sluice, raw_backend, ports, tmp_path):
-    """The same exchange through sluice and through haproxy gives the same httplog line."""
+@pytest.mark.parametrize("cfg,needle,normalize", [(HTTPLOG_CFG, "/cmp", normalize_httplog),
+                                                   (TCPLOG_CFG, "web app/s1", normalize_tcplog)],
+                         ids=["httplog", "tcplog"])
+def test_predefined_log_line_is_haproxys(sluice, raw_backend, ports, tmp_path, cfg, needle, normalize):
+    """The same exchange through sluice and through haproxy gives the same log line."""
     body = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
     lines = []
     for name in ("sluice", "haproxy"):
-        be = raw_backend(body)
+        be = raw_backend(Reply(body, close=True))   # the server ends the TCP session
         syslog = UnixSyslog(str(tmp_path / f"{name}.sock"))
         try:
             if name == "sluice":
-                lb_port = sluice(HTTPLOG_CFG, app=be.port, sock=syslog.path).port
+                lb_port = sluice(cfg, app=be.port, sock=syslog.path).port
             else:
                 lb_port = ports.get()
-                cfg = tmp_path / "haproxy.cfg"
-                cfg.write_text(HTTPLOG_CFG.format(port=lb_port, app=be.port, sock=syslog.path))
-                proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                path = tmp_path / "haproxy.cfg"
+                path.write_text(cfg.format(port=lb_port, app=be.port, sock=syslog.path))
+                proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", str(path)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
                 wait_until(lambda: port_accepts(lb_port), what="haproxy to listen")
             try:
                 _, rsp = get(lb_port, "/cmp?a=1&b=%22x%22")
                 assert rsp.startswith(b"HTTP/1.1 200"), rsp
-                line = syslog.wait_for("/cmp")
+                line = syslog.wait_for(needle)
             finally:
                 if name == "haproxy":
                     proc.terminate()
                     proc.wait(timeout=5)
-            lines.append(normalize_httplog(line[line.index("127.0.0.1:"):]))
+            lines.append(normalize(line[line.index("127.0.0.1:"):]))
         finally:
             syslog.close()
     assert lines[0] == lines[1]
-    assert lines[0].startswith("127.0.0.1:PORT [DATE] web app/s1 T/T/T/T/T 200 BYTES - - ---- "), lines[0]
+    assert lines[0].startswith("127.0.0.1:PORT [DATE] web app/s1 T/T/"), lines[0]
