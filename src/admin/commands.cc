@@ -354,7 +354,7 @@ void cmd_clear_counters(Context& ctx, Args a, Reply reply) {
     z(c.max_conns);
     if (all)
       for (auto* p : {&c.conns_total, &c.sessions_total, &c.requests_total, &c.bytes_in,
-                      &c.bytes_out, &c.denied, &c.req_errors, &c.intercepted, &c.http_1xx,
+                      &c.bytes_out, &c.denied, &c.denied_resp, &c.req_errors, &c.intercepted, &c.http_1xx,
                       &c.http_2xx, &c.http_3xx, &c.http_4xx, &c.http_5xx, &c.http_other})
         z(*p);
   }
@@ -363,7 +363,7 @@ void cmd_clear_counters(Context& ctx, Args a, Reply reply) {
     z(c.max_sess);
     if (all)
       for (auto* p : {&c.sessions_total, &c.bytes_in, &c.bytes_out, &c.connect_errors,
-                      &c.response_errors, &c.retries, &c.redispatches, &c.denied, &c.http_1xx,
+                      &c.response_errors, &c.retries, &c.redispatches, &c.denied, &c.denied_resp, &c.http_1xx,
                       &c.http_2xx, &c.http_3xx, &c.http_4xx, &c.http_5xx, &c.http_other,
                       &c.no_server})
         z(*p);

@@ -26,7 +26,7 @@ struct BackendCounters {
   std::atomic<uint32_t> cur_sess{0}, max_sess{0};
   std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
   std::atomic<uint64_t> connect_errors{0}, response_errors{0}, retries{0}, redispatches{0},
-      denied{0};
+      denied{0}, denied_resp{0};
   std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
       http_other{0};
   std::atomic<uint64_t> no_server{0};
@@ -41,7 +41,7 @@ struct FrontendCounters {
   std::atomic<uint64_t> conns_total{0}, sessions_total{0}, requests_total{0};
   std::atomic<uint32_t> cur_conns{0}, max_conns{0};
   std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
-  std::atomic<uint64_t> denied{0}, req_errors{0}, intercepted{0};
+  std::atomic<uint64_t> denied{0}, denied_resp{0}, req_errors{0}, intercepted{0};
   std::atomic<uint64_t> denied_conn{0}, denied_sess{0};   // tcp-request connection / session rejects
   std::atomic<uint64_t> http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0},
       http_other{0};

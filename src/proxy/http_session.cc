@@ -268,13 +268,13 @@ bool HttpSession::step() {
             }
             if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
             close_server(false);
-            reply_502_after_interim(r.reason);
+            reply_after_interim(502, r.reason);
             log_tx('S', 'H');
             return true;
           }
           if (sin_.full()) {
             close_server(false);
-            reply_502_after_interim("response headers too large");
+            reply_after_interim(502, "response headers too large");
             log_tx('P', 'H');
             return true;
           }
@@ -288,7 +288,7 @@ bool HttpSession::step() {
           (void)retryable;
           if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
           close_server(false);
-          reply_502_after_interim("server closed the connection before responding");
+          reply_after_interim(502, "server closed the connection before responding");
           log_tx('S', 'H');
           return true;
         }
@@ -599,6 +599,9 @@ bool HttpSession::on_request_head() {
   arena_.reset();
   txn_vars_.clear();
   be_rules_ = nullptr;
+  // The request line as received, for the log and for every phase after the head is gone.
+  req_line_.assign(req_.method_name).append(" ").append(req_.target);
+  req_line_.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   AclContext& actx = rule_ctx(rules::kHttpReq);
 
   // monitor-uri: answered here, never forwarded.
@@ -683,8 +686,6 @@ bool HttpSession::on_request_head() {
   tried_.clear();
   build_request_head();
   prepare_pick();
-  req_line_.assign(req_.method_name).append(" ").append(req_.target);
-  req_line_.append(req_.version_minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   cin_.consume(req_.head_len);
   req_scan_ = {};
   continue_sent_ = false;
@@ -741,8 +742,12 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   c.fe_counters = &fe_.counters;
   c.be = be_;
   c.srv = server_;
-  c.req = &req_;
-  c.rsp = (phase & (rules::kHttpRes | rules::kAfterRes)) != 0 ? &rsp_ : nullptr;
+  // A forwarded request's views point into a buffer that has moved on: response rules only
+  // see what the transaction kept (the method, from req_line_), as in HAProxy.
+  c.req = (phase & rules::kReqPhases) != 0 ? &req_ : nullptr;
+  c.rsp = (phase & rules::kResPhases) != 0 ? &rsp_ : nullptr;
+  c.method = req_.method;
+  c.method_name = std::string_view(req_line_).substr(0, req_line_.find(' '));
   c.first_request = requests_ <= 1;
   c.sess_vars = &sess_vars;
   c.txn_vars = &txn_vars_;
@@ -1060,7 +1065,7 @@ bool HttpSession::on_interim_response() {
     if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
     if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
     close_server(false);
-    reply_502_after_interim("too many interim responses");
+    reply_after_interim(502, "too many interim responses");
     log_tx('S', 'H');
     return true;
   }
@@ -1081,13 +1086,13 @@ bool HttpSession::upgrade_accepted() const {
   return http::upgrade_offer_ok(req_upgrade_, offered);
 }
 
-// A 502 instead of the final response, after the interim responses already queued (a partly
+// An error instead of the final response, after the interim responses already queued (a partly
 // written one must be completed, or the client would misread the 502).
-void HttpSession::reply_502_after_interim(const char* reason) {
+void HttpSession::reply_after_interim(uint16_t status, const char* reason) {
   size_t pending = rsp_out_.size() - rsp_out_off_;
   if (rsp_head_done_) pending = bytes_out_ < rsp_final_at_ ? rsp_final_at_ - bytes_out_ : 0;
   std::string interim = rsp_out_.substr(rsp_out_off_, pending);
-  reply_error(502, reason);
+  reply_error(status, reason);
   rsp_out_.insert(0, interim);
 }
 
@@ -1100,7 +1105,7 @@ bool HttpSession::on_response_head() {
     if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
     if (be_) be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
     close_server(false);
-    reply_502_after_interim("unsolicited 101 Switching Protocols");
+    reply_after_interim(502, "unsolicited 101 Switching Protocols");
     log_tx('S', 'H');
     return true;
   }
@@ -1110,13 +1115,14 @@ bool HttpSession::on_response_head() {
   if (stick_ != nullptr && server_ != nullptr && stick_->has_response_rules()) {
     stick_->store(*server_, rule_ctx(rules::kHttpRes), &rsp_, rsp_head_ms_);
   }
-  status_ = st;
-  count_status(st);
   if (server_ != nullptr) {
     // observe layer7: 5xx answers count as errors (as haproxy's observe does).
     if (st >= 500 && st != 501 && st != 505) check::report_observed_error(*server_, true);
     else check::report_observed_success(*server_);
   }
+  if (run_response_rules()) return true;
+  status_ = rsp_.status;   // set-status may have changed it
+  count_status(status_);
   build_response_head();
   sin_.consume(rsp_.head_len);
   switch (rsp_.framing) {
@@ -1138,6 +1144,72 @@ bool HttpSession::on_response_head() {
     case http::Framing::None: rsp_body_ = Body::Done; break;
   }
   return true;
+}
+
+// http-response rules (the backend's, then the frontend's, as in HAProxy), then
+// http-after-response rules, on the live response head before it is serialised. True when a
+// rule answered instead: the server's response is dropped and the answer sent.
+std::array<const rules::RuleSet*, 2> HttpSession::response_sets(rules::RuleSet rules::ProxyRules::*which) const {
+  return {be_rules_ != nullptr ? &(be_rules_->*which) : nullptr, &(fe_.rules.*which)};
+}
+
+bool HttpSession::run_response_rules() {
+  for (const auto* set : response_sets(&rules::ProxyRules::http_res)) {
+    if (set == nullptr || set->empty()) continue;
+    AclContext& c = rule_ctx(rules::kHttpRes);
+    c.reply = {};
+    if (set->run(c) != rules::Verdict::Answered) continue;
+    // deny: the response goes no further (HAProxy's 502 unless deny_status says otherwise).
+    fe_.counters.denied_resp.fetch_add(1, std::memory_order_relaxed);
+    if (be_ != nullptr) be_->counters.denied_resp.fetch_add(1, std::memory_order_relaxed);
+    close_server(false);
+    const rules::Reply& r = rctx_.reply;
+    reply_after_interim(r.status ? r.status : 502, r.log_reason.empty() ? "response denied by rule" : r.log_reason.data());
+    log_tx('P', 'H');
+    return true;
+  }
+  run_after_response_rules();
+  return false;
+}
+
+// http-after-response rules: on every response, the server's and the proxy's own.
+void HttpSession::run_after_response_rules() {
+  for (const auto* set : response_sets(&rules::ProxyRules::after_res)) {
+    if (set == nullptr || set->empty()) continue;
+    rule_ctx(rules::kAfterRes).reply = {};
+    set->run(rctx_);   // after-response actions cannot answer (allow only stops the set)
+  }
+}
+
+bool HttpSession::has_after_response_rules() const {
+  for (const auto* set : response_sets(&rules::ProxyRules::after_res))
+    if (set != nullptr && !set->empty()) return true;
+  return false;
+}
+
+// A page the proxy answers with (a full HTTP/1 response), after the http-after-response
+// rules changed it: parsed into rsp_, rewritten, serialised again. A page that does not
+// parse (an errorfile is checked at load, so only an empty one) goes out as it is.
+std::string_view HttpSession::after_response_page(std::string_view page) {
+  if (page.empty() || !has_after_response_rules()) return page;
+  http::HeadScan scan;
+  http::ParseOptions opts;
+  opts.accept_invalid = true;
+  if (http::parse_response(page, scan, http::Method::Get, rsp_, opts).status != http::ParseStatus::Done) return page;
+  std::string_view body = page.substr(rsp_.head_len);
+  run_after_response_rules();
+  status_ = rsp_.status;
+  std::string out;
+  out.reserve(page.size() + 128);
+  out.append(rsp_.version_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append(fmt::format_int(rsp_.status).c_str());
+  out.push_back(' ');
+  out.append(rsp_.reason);
+  out.append("\r\n");
+  for (const auto& h : rsp_.headers) append_header(out, h.name, h.value);
+  out.append("\r\n");
+  out.append(body);
+  return arena_.copy(out);
 }
 
 void HttpSession::build_response_head() {
@@ -1352,7 +1424,7 @@ void HttpSession::bad_response_body(const char* reason) {
   be_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
   rsp_held_ = 0;
   if (bytes_out_ <= rsp_final_at_) {
-    reply_502_after_interim(reason);
+    reply_after_interim(502, reason);
     log_tx('S', 'D');
     return;
   }
@@ -1452,8 +1524,9 @@ void HttpSession::count_status(uint16_t st) {
 void HttpSession::reply_error(uint16_t status, const char* reason) {
   core::debug("session {}: replying {} ({})", id_, status, reason);
   status_ = status;
-  count_status(status);
-  reply_raw(w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
+  std::string_view page = after_response_page(w_.runtime().error_page(fe_, be_, status).value_or(std::string_view{}));
+  count_status(status_);
+  reply_raw(page);
 }
 
 void HttpSession::reply_raw(std::string_view bytes) {

@@ -16,6 +16,7 @@
 // and timers set flags and call it; it loops until no step makes progress.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "http/chunked.h"
@@ -73,7 +74,9 @@ class HttpSession final : public Session, public core::IoHandler {
   bool on_interim_response();
   bool upgrade_accepted() const;
   void bad_response_body(const char* reason);
-  void reply_502_after_interim(const char* reason);
+  // An error instead of the final response, after the interim responses already queued (a
+  // partly written one must be completed, or the client would misread the answer).
+  void reply_after_interim(uint16_t status, const char* reason);
   void reply_error(uint16_t status, const char* reason);
   void reply_raw(std::string_view bytes);
   void update_timer();
@@ -96,8 +99,12 @@ class HttpSession final : public Session, public core::IoHandler {
   // Runs a rule set; true when it answered or closed the transaction (the reply is sent).
   bool run_rules(const rules::RuleSet& set, uint16_t phase);
   bool send_rule_reply();
-  // Moves the request head's bytes out of the client buffer (response rules may read it).
-  void keep_request_head();
+  // The chosen backend's rule set `which`, then the frontend's (HAProxy's order for responses).
+  std::array<const rules::RuleSet*, 2> response_sets(rules::RuleSet rules::ProxyRules::*which) const;
+  bool run_response_rules();
+  void run_after_response_rules();
+  bool has_after_response_rules() const;
+  std::string_view after_response_page(std::string_view page);
   // Access log of the current transaction, once. `who`/`phase` are haproxy's first two
   // termination-state characters ('-' when the exchange ended normally).
   void log_tx(char who, char phase);

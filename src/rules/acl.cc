@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "net/cidr.h"
 #include "rules/pattern.h"
 #include "rules/pattern_ref.h"
 
@@ -164,6 +165,12 @@ Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a, CompileCt
     if (!w) return fail(fmt::format("ACL '{}': {}", a.fetch, w.error().message));
     words = std::move(*w);
   }
+  // Inline addresses keep the configuration's message (net::parse_cidr says what is wrong
+  // with a network); runtime additions answer with HAProxy's (rules/pattern.cc).
+  if (opts.kind == MatchKind::Ip)
+    for (const auto& w : words)
+      if (!PatternSet::check(opts, w, std::nullopt))
+        if (auto c = net::parse_cidr(w); !c) return fail(fmt::format("ACL '{}': {}", a.fetch, c.error().message));
   // References: the runtime's (shared with the runtime API), or the ACL's own.
   PatternRefs* refs = cc.resolver != nullptr ? cc.resolver->patterns() : nullptr;
   bool predefined = a.loc.line == 0;

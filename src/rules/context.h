@@ -38,9 +38,16 @@ enum Phase : uint16_t {
   kLog = 1 << 8,          // log-format, unique-id-format at log time
 };
 constexpr uint16_t kAnyPhase = 0x1ff;
-// Phases where the HTTP request is available (everything after it is parsed).
-constexpr uint16_t kReqPhases = kHttpReq | kHttpRes | kAfterRes | kLog | kReqContent | kResContent;
-constexpr uint16_t kResPhases = kHttpRes | kAfterRes | kLog | kResContent;
+// Phases where the request's head (headers, target) is available. As in HAProxy, not after
+// it is forwarded: response rules and log formats see what was captured or kept in
+// variables, never the request's headers (HAProxy: "needs 'HTTP request headers' which is
+// not available here"). What outlives the request is listed apart: kTxnPhases.
+constexpr uint16_t kReqPhases = kHttpReq | kReqContent;
+// Phases where the response's head is available.
+constexpr uint16_t kResPhases = kHttpRes | kAfterRes | kResContent;
+// What the transaction keeps from its request (method, first request...): every phase
+// from the request on, log included.
+constexpr uint16_t kTxnPhases = kReqPhases | kResPhases | kLog;
 constexpr uint16_t kL4Phases = kAnyPhase & ~kCheck;
 std::string phase_names(uint16_t phases);   // "http-request, http-response"
 
@@ -76,8 +83,12 @@ struct Ctx {
   const backend::Backend* be = nullptr;     // once chosen
   const backend::Server* srv = nullptr;     // once chosen
   // messages (null in TCP mode or before they exist)
+  // req is null outside kReqPhases, rsp outside kResPhases: the views of a forwarded head
+  // point into buffers that have moved on.
   http::RequestHead* req = nullptr;
   http::ResponseHead* rsp = nullptr;
+  http::Method method = http::Method::Other;   // the request's, for every phase after it
+  std::string_view method_name;
   std::string_view req_body;        // what is buffered of the request body
   bool first_request = true;        // http_first_req
   std::string_view unique_id;

@@ -4,6 +4,30 @@
 
 namespace sluice::rules {
 
+namespace {
+
+// HAProxy 2.6's action names (http-request, http-response, http-after-response, tcp-request,
+// tcp-response): one sluice has no row for is "not supported by sluice yet", any other word
+// is a typo.
+bool haproxy_action(std::string_view name) {
+  static constexpr std::string_view k[] = {
+      "accept", "add-acl", "add-header", "allow", "attach-srv", "auth", "cache-store", "cache-use", "capture",
+      "close", "del-acl", "del-header", "del-map", "deny", "disable-l7-retry", "do-resolve", "early-hint",
+      "expect-netscaler-cip", "expect-proxy", "lua", "normalize-uri", "redirect", "reject", "replace-header",
+      "replace-path", "replace-pathq", "replace-uri", "replace-value", "return", "sc-inc-gpc", "sc-inc-gpc0",
+      "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group", "set-bandwidth-limit", "set-dst",
+      "set-dst-port", "set-header", "set-log-level", "set-map", "set-mark", "set-method", "set-nice", "set-path",
+      "set-pathq", "set-priority-class", "set-priority-offset", "set-query", "set-src", "set-src-port",
+      "set-status", "set-timeout", "set-tos", "set-uri", "set-var", "set-var-fmt", "silent-drop", "strict-mode",
+      "switch-mode", "tarpit", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service",
+      "wait-for-body", "wait-for-handshake", "inspect-delay"};
+  for (auto n : k)
+    if (n == name) return true;
+  return name.starts_with("lua.") || name.starts_with("track-sc") || name.starts_with("sc-");
+}
+
+}  // namespace
+
 RuleSet RuleSet::compile(const config::ProxyConfig& proxy, std::string_view keyword, uint16_t phase,
                          const Resolver* resolver, std::vector<std::string>& errors) {
   RuleSet out;
@@ -23,7 +47,10 @@ RuleSet RuleSet::compile(const config::ProxyConfig& proxy, std::string_view keyw
     }
     const ActionDef* def = find_action(name);
     if (def == nullptr) {
-      err(fmt::format("'{} {}': unknown action, or not supported by sluice yet", keyword, name));
+      if (haproxy_action(name))
+        err(fmt::format("'{} {}' is not supported by sluice yet", keyword, name));
+      else
+        err(fmt::format("'{} {}': unknown action, not supported by sluice (sluice -dKact lists the actions it runs)", keyword, name));
       continue;
     }
     if ((def->phases & phase) == 0) {

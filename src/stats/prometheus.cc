@@ -38,6 +38,7 @@ constexpr Metric kMetrics[] = {
     {"bytes_in_total", "bin", true, kFe | kBe | kSrv, "Bytes received from clients"},
     {"bytes_out_total", "bout", true, kFe | kBe | kSrv, "Bytes sent to clients"},
     {"requests_denied_total", "dreq", true, kFe | kBe, "Requests refused by a rule"},
+    {"responses_denied_total", "dresp", true, kFe | kBe, "Responses refused by a rule"},
     {"request_errors_total", "ereq", true, kFe, "Malformed or incomplete requests"},
     {"connection_errors_total", "econ", true, kBe | kSrv, "Connections to servers that failed"},
     {"response_errors_total", "eresp", true, kBe | kSrv, "Invalid or truncated server responses"},

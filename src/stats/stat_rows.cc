@@ -99,7 +99,7 @@ StatRow frontend_row(proxy::Runtime& rt, proxy::Frontend& fe) {
   uint32_t slim = fe.maxconn.load() ? fe.maxconn.load() : rt.maxconn.load();
   r.f = {{"pxname", fe.name()}, {"svname", "FRONTEND"}, {"scur", n(c.cur_conns)},
          {"smax", n(c.max_conns)}, {"slim", std::to_string(slim)}, {"stot", n(c.sessions_total)},
-         {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)}, {"dreq", n(c.denied)}, {"dresp", "0"},
+         {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)}, {"dreq", n(c.denied)}, {"dresp", n(c.denied_resp)},
          {"ereq", n(c.req_errors)}, {"status", rt.soft_stopping ? "STOP" : "OPEN"}, {"pid", "1"},
          {"iid", std::to_string(fe.id())}, {"sid", "0"}, {"type", "0"},
          {"rate", std::to_string(c.sess_rate.rate(mono))}, {"rate_lim", "0"},
@@ -167,7 +167,7 @@ void backend_rows(backend::Backend& b, bool hide_private, std::vector<StatRow>& 
   r.f = {{"pxname", b.name()}, {"svname", "BACKEND"}, {"qcur", std::to_string(b.queue_len())}, {"qmax", std::to_string(b.queue_max())},
          {"scur", n(c.cur_sess)}, {"smax", n(c.max_sess)}, {"slim", ""},
          {"stot", n(c.sessions_total)}, {"bin", n(c.bytes_in)}, {"bout", n(c.bytes_out)},
-         {"dreq", n(c.denied)}, {"dresp", "0"}, {"econ", n(c.connect_errors)},
+         {"dreq", n(c.denied)}, {"dresp", n(c.denied_resp)}, {"econ", n(c.connect_errors)},
          {"eresp", n(c.response_errors)}, {"wretr", n(c.retries)}, {"wredis", n(c.redispatches)},
          {"status", up ? "UP" : "DOWN"}, {"weight", std::to_string((weight + lb::kWeightScale - 1) / lb::kWeightScale)},
          {"act", std::to_string(b.usable_active())}, {"bck", std::to_string(b.usable_backup())},

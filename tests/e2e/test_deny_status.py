@@ -46,4 +46,4 @@ def test_deny_status_without_a_page_is_refused(sluice_bin, tmp_path, code):
     assert out.returncode != 0
     text = out.stdout + out.stderr
     if "haproxy" not in sluice_bin.name:
-        assert f"{cfg}:8: http-request deny: status code '{code}' has no default error page" in text, text
+        assert f"{cfg}:8: 'http-request deny': status code '{code}' has no default error page" in text, text

@@ -34,6 +34,8 @@ frontend fe
     http-request add-acl(blocked.lst) %[src] if { path /ban-me }
     http-request set-map(hosts.map) %[req.hdr(x-host)] %[req.hdr(x-tier)] if { req.hdr(x-tier) -m found }
     http-request del-map(hosts.map) %[req.hdr(x-host)] if { path /forget }
+    http-request deny deny_status 429 if { req.hdr(x-server) -f served.lst }
+    http-response add-acl(served.lst) %[res.hdr(x-served-by)] if { res.hdr(x-served-by) -m found }
     http-request set-header X-Tier %[req.hdr(host),map_str(hosts.map,none)]
     http-request set-header X-Weight %[req.hdr(host),map_beg_int(weights.map,0)]
     use_backend be_b if { req.hdr(host),map(hosts.map,a) -m str b }
@@ -49,6 +51,7 @@ FILES = {
     "weights.map": "a. 10\nb 20\n",
     "blocked.lst": "# nobody yet\n192.0.2.1\n",
     "closed.lst": "/closed\n",
+    "served.lst": "",
 }
 
 
@@ -147,6 +150,13 @@ def test_actions_change_maps_and_acls_from_the_traffic(sluice, demo_app):
     assert route(lb, "x")[0] == 403
     assert cli("del acl blocked.lst 127.0.0.1") == "\n"
     assert route(lb, "x")[0] == 200
+
+    # http-response rules too: the server's name goes into an ACL file the requests check.
+    assert ["A"] in entries(cli, "acl served.lst")   # the requests above were served by A
+    assert cli("del acl served.lst A") == "\n"
+    assert http_get(lb.port, "/", headers={"Host": "x", "X-Server": "A"}).status == 200
+    assert ["A"] in entries(cli, "acl served.lst")
+    assert http_get(lb.port, "/", headers={"Host": "x", "X-Server": "A"}).status == 429
 
 
 def test_unreadable_map_file_is_a_startup_error(tmp_path, ports):

@@ -82,4 +82,7 @@ def test_invalid_acl_regex_is_a_startup_error(tmp_path, ports):
     r = subprocess.run([str(sluice_bin()), "-f", str(cfg)], capture_output=True, text=True, timeout=20)
     assert r.returncode != 0
     out = r.stdout + r.stderr
-    assert f"{cfg}:12: invalid regex '^(a|b+$': missing closing parenthesis at offset 7" in out, out
+    # The line that uses the ACL, and where the ACL was declared.
+    line = next(l for l in out.splitlines() if "invalid regex" in l)
+    assert line.startswith(f"{cfg}:12: ") and f"{cfg}:9" in line, out
+    assert "invalid regex '^(a|b+$': missing closing parenthesis at offset 7" in line, out

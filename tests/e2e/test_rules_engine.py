@@ -100,7 +100,7 @@ def test_unknown_actions_and_fetches_are_refused(tmp_path):
     assert r.returncode != 0
     if not against_haproxy():
         text = r.stdout + r.stderr
-        assert f"{cfg}:9: 'http-request frobnicate': unknown action, or not supported by sluice" in text
+        assert f"{cfg}:9: 'http-request frobnicate': unknown action, not supported by sluice" in text
         assert (f"{cfg}:11: ACL 'x' (declared at {cfg}:10): ACL keyword 'nosuchfetch(a)': "
                 "unknown fetch method 'nosuchfetch'") in text
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "http/errors.h"
+#include "http/status.h"
 #include "rules/action/helpers.h"
 #include "rules/domains.h"
 #include "rules/expr.h"
@@ -32,7 +33,8 @@ class Deny final : public Action {
   Verdict run(Ctx& c) const override {
     c.reply = {};
     c.reply.kind = Reply::Kind::Error;
-    c.reply.status = status_;
+    // HAProxy's defaults: 403 for a request, 502 for a response.
+    c.reply.status = status_ != 0 ? status_ : (c.phase & kHttpRes) != 0 ? 502 : 403;
     c.reply.log_reason = "denied by rule";
     return Verdict::Answered;
   }
@@ -41,7 +43,7 @@ class Deny final : public Action {
   uint16_t status_;
 };
 Result<std::unique_ptr<Action>> parse_deny(ActionParse& p) {
-  uint16_t status = 403;
+  uint16_t status = 0;
   for (size_t i = 1; i < p.words.size(); i += 2) {
     const std::string& k = p.words[i];
     if (k != "deny_status" && k != "status")
@@ -155,6 +157,37 @@ Result<std::unique_ptr<Action>> parse_del_header(ActionParse& p) {
   return std::unique_ptr<Action>(new DelHeader(p.words[1], how, std::move(re)));
 }
 
+// ---- set-status -------------------------------------------------------------------------
+
+class SetStatus final : public Action {
+ public:
+  SetStatus(uint16_t status, std::string reason) : status_(status), reason_(std::move(reason)) {}
+  Verdict run(Ctx& c) const override {
+    if (c.rsp == nullptr) return Verdict::Continue;
+    c.rsp->status = status_;
+    c.rsp->reason = reason_;
+    return Verdict::Continue;
+  }
+
+ private:
+  uint16_t status_;
+  std::string reason_;
+};
+Result<std::unique_ptr<Action>> parse_set_status(ActionParse& p) {
+  if (p.words.size() != 2 && !(p.words.size() == 4 && p.words[2] == "reason"))
+    return fail("expects <status> [reason <text>]");
+  auto n = parse_status(p.words[1]);
+  if (!n) return unexpected(n.error());
+  // The response was framed by its own status; a 1xx, 204 or 304 has no body, so setting one
+  // would let the client read the body as the next response.
+  if (*n < 200 || *n == 204 || *n == 304)
+    return fail(fmt::format("status {} is not supported by sluice: it changes how the response is framed", *n));
+  std::string reason = p.words.size() == 4 ? p.words[3] : std::string(http::status_reason(*n));
+  for (char ch : reason)
+    if (ch == '\r' || ch == '\n' || ch == '\0') return fail("the reason contains a line break or NUL");
+  return std::unique_ptr<Action>(new SetStatus(*n, std::move(reason)));
+}
+
 constexpr ActionDef kActions[] = {
     {"allow", kHttpAll, parse_allow, "stop evaluating this rule set and let the message through", false, true},
     {"deny", kHttpReq | kHttpRes, parse_deny,
@@ -164,6 +197,7 @@ constexpr ActionDef kActions[] = {
     {"set-header", kHttpAll, parse_set_header, "replace every header NAME by one with the value FMT"},
     {"add-header", kHttpAll, parse_set_header, "append a header NAME with the value FMT"},
     {"del-header", kHttpAll, parse_del_header, "remove the headers NAME [-m str|beg|end|sub|reg]"},
+    {"set-status", kHttpRes | kAfterRes, parse_set_status, "replace the response's status (and reason: [reason TEXT])"},
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // changes nothing. A change rebuilds the reference's compiled sets (O(entries)) under the
 // references' writer lock and is seen by the next lookup, on every thread.
 //
-// Only in http-request rules for now: sluice does not run http-response rule sets yet.
+// In http-request and http-response rules (HAProxy 2.6 has them in both, not in
+// http-after-response).
 #include <fmt/format.h>
 
 #include <atomic>
@@ -86,10 +87,10 @@ Result<std::unique_ptr<Action>> parse_map_action(ActionParse& p) {
 }
 
 constexpr ActionDef kActions[] = {
-    {"add-acl", kHttpReq, parse_map_action, "add KEY (a format) to ACL file FILE unless it is there", true},
-    {"del-acl", kHttpReq, parse_map_action, "remove KEY (a format) from ACL file FILE", true},
-    {"set-map", kHttpReq, parse_map_action, "set KEY to VALUE (formats) in map FILE, adding it when missing", true},
-    {"del-map", kHttpReq, parse_map_action, "remove KEY (a format) from map FILE", true},
+    {"add-acl", kHttpReq | kHttpRes, parse_map_action, "add KEY (a format) to ACL file FILE unless it is there", true},
+    {"del-acl", kHttpReq | kHttpRes, parse_map_action, "remove KEY (a format) from ACL file FILE", true},
+    {"set-map", kHttpReq | kHttpRes, parse_map_action, "set KEY to VALUE (formats) in map FILE, adding it when missing", true},
+    {"del-map", kHttpReq | kHttpRes, parse_map_action, "remove KEY (a format) from map FILE", true},
 };
 
 }  // namespace

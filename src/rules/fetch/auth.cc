@@ -58,7 +58,7 @@ bool f_auth_part(const Args&, Ctx& c, Sample& s) {
   return true;
 }
 
-constexpr uint16_t kReq = kHttpReq | kHttpRes | kAfterRes | kLog;
+constexpr uint16_t kReq = kReqPhases;
 
 constexpr FetchDef kRows[] = {
     {"http_auth", "U", Type::Bool, kReq, f_http_auth, nullptr,

@@ -18,8 +18,8 @@ constexpr std::string_view kStrAcl = "beg dir dom end len reg sub";
 std::string_view path_only(std::string_view p) { return p.substr(0, p.find('?')); }
 
 bool f_method(const Args&, Ctx& c, Sample& s) {
-  if (c.req == nullptr) return false;
-  s = Sample::of_meth(c.req->method, c.req->method_name);
+  if (c.method_name.empty()) return false;
+  s = Sample::of_meth(c.method, c.method_name);
   return true;
 }
 bool f_path(const Args&, Ctx& c, Sample& s) {
@@ -58,7 +58,7 @@ bool f_ver(const Args&, Ctx& c, Sample& s) {
   return true;
 }
 bool f_first_req(const Args&, Ctx& c, Sample& s) {
-  if (c.req == nullptr) return false;
+  if (c.method_name.empty()) return false;
   s = Sample::of_bool(c.first_request);
   return true;
 }
@@ -69,6 +69,16 @@ void f_hdr(const Args& a, Ctx& c, bool every, const Emit& e) {
   auto& v = scratch();
   header_values(c.req->headers, a.has(0) ? std::string_view(a[0].str) : std::string_view(), Split, v);
   emit_selected(v, a.has(1) ? a[1].sint : 0, every, As, c, e);
+}
+// hdr(NAME[,OCC]): the request's header in request rules, the response's in response rules
+// (HAProxy's hdr is the one fetch that follows the rule set's direction).
+void f_hdr_dir(const Args& a, Ctx& c, bool every, const Emit& e) {
+  const auto* hs = (c.phase & kResPhases) != 0 ? (c.rsp != nullptr ? &c.rsp->headers : nullptr)
+                                              : (c.req != nullptr ? &c.req->headers : nullptr);
+  if (hs == nullptr) return;
+  auto& v = scratch();
+  header_values(*hs, a.has(0) ? std::string_view(a[0].str) : std::string_view(), true, v);
+  emit_selected(v, a.has(1) ? a[1].sint : 0, every, Type::Str, c, e);
 }
 template <bool Split>
 bool f_hdr_cnt(const Args& a, Ctx& c, Sample& s) {
@@ -153,7 +163,7 @@ bool f_body_size(const Args&, Ctx& c, Sample& s) {
 constexpr uint16_t kReq = kReqPhases;
 
 constexpr FetchDef kRows[] = {
-    {"method", "", Type::Meth, kReq, f_method, nullptr, "the request method"},
+    {"method", "", Type::Meth, kTxnPhases, f_method, nullptr, "the request method"},
     {"path", "", Type::Str, kReq, f_path, nullptr, "the request path, without the query string", kStrAcl},
     {"pathq", "", Type::Str, kReq, f_pathq, nullptr, "the request path with the query string"},
     {"url", "", Type::Str, kReq, f_url, nullptr, "the request target as received", kStrAcl},
@@ -161,10 +171,11 @@ constexpr FetchDef kRows[] = {
     {"base", "", Type::Str, kReq, f_base, nullptr, "the Host header value followed by the path", kStrAcl},
     {"req.ver", "", Type::Str, kReq, f_ver, nullptr, "the request's HTTP version (\"1.0\", \"1.1\")"},
     {"req_ver", "", Type::Str, kReq, f_ver, nullptr, "alias of req.ver"},
-    {"http_first_req", "", Type::Bool, kReq, f_first_req, nullptr, "true for the first request of a connection"},
+    {"http_first_req", "", Type::Bool, kTxnPhases, f_first_req, nullptr, "true for the first request of a connection"},
     {"req.hdr", "si", Type::Str, kReq, nullptr, f_hdr<true, Type::Str>,
      "values of header NAME (comma-separated values split), occurrence OCC (negative: from the end)"},
-    {"hdr", "si", Type::Str, kReq, nullptr, f_hdr<true, Type::Str>, "alias of req.hdr", kStrAcl},
+    {"hdr", "si", Type::Str, kReq | kResPhases, nullptr, f_hdr_dir,
+     "req.hdr in request rules, res.hdr in response rules", kStrAcl},
     {"req.fhdr", "si", Type::Str, kReq, nullptr, f_hdr<false, Type::Str>, "full lines of header NAME (no split on commas)"},
     {"req.hdr_cnt", "s", Type::Sint, kReq, f_hdr_cnt<true>, nullptr, "number of values of header NAME"},
     {"hdr_cnt", "s", Type::Sint, kReq, f_hdr_cnt<true>, nullptr, "alias of req.hdr_cnt"},

@@ -391,6 +391,29 @@ TEST_F(AclMapTest, UnreadableFilesAreStartupErrorsWithFileLine) {
   }
 }
 
+TEST_F(AclMapTest, ActionChangesAskForOneReclaimAtATime) {
+  PatternRefs refs;
+  std::vector<uint64_t> asked;
+  refs.set_reclaim_hook([&](uint64_t epoch) { asked.push_back(epoch); });
+  auto ref = refs.load_text("x.lst", "a\n", false);
+  ASSERT_TRUE(ref);
+  ASSERT_TRUE((*ref)->attach({MatchKind::Str, false, ValueKind::None, true}));
+  refs.request_reclaim();
+  EXPECT_TRUE(asked.empty());   // nothing retired yet
+  ASSERT_TRUE((*ref)->add("b", std::nullopt, std::nullopt));
+  refs.request_reclaim();
+  ASSERT_TRUE((*ref)->add("c", std::nullopt, std::nullopt));
+  refs.request_reclaim();       // one round trip under way: not a second one
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(refs.retired(), 2u);
+  refs.reclaim_done(asked[0]);
+  EXPECT_EQ(refs.retired(), 1u);   // the set retired after the request stays
+  refs.request_reclaim();
+  ASSERT_EQ(asked.size(), 2u);
+  refs.reclaim_done(asked[1]);
+  EXPECT_EQ(refs.retired(), 0u);
+}
+
 // ---- actions -----------------------------------------------------------------------------
 
 TEST_F(AclMapTest, MapAndAclActions) {
@@ -442,15 +465,19 @@ TEST_F(AclMapTest, MapAndAclActions) {
   Txn h = get("/");
   EXPECT_EQ(set.run(h.ctx), Verdict::Continue);
 
-  // http-response rule sets do not run yet: the actions are refused there.
-  auto bad = config::load_string(std::string(kHead) + "frontend f\n  bind :80\n  http-response set-map(m.map) a b\n",
+  // Valid in http-response rules as well; not in http-after-response (as HAProxy 2.6).
+  auto bad = config::load_string(std::string(kHead) + "frontend f\n  bind :80\n  http-response set-map(m.map) a %[res.hdr(x)]\n"
+                                 "  http-after-response set-map(m.map) a b\n",
                                  "t.cfg", o);
   ASSERT_TRUE(bad.ok());
   keep.push_back(*bad.config);
   errors.clear();
-  RuleSet::compile(*keep.back().find_proxy("f"), "http-response", kHttpRes, &res, errors);
+  RuleSet::compile(*keep.back().find_proxy("f"), "http-after-response", kAfterRes, &res, errors);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_NE(errors[0].find("t.cfg:8: 'http-response set-map'"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("t.cfg:9: 'http-after-response set-map'"), std::string::npos) << errors[0];
+  errors.clear();
+  auto rsp = RuleSet::compile(*keep.back().find_proxy("f"), "http-response", kHttpRes, &res, errors);
+  EXPECT_TRUE(errors.empty()) << errors[0];
   errors.clear();
   auto noarg = config::load_string(std::string(kHead) + "frontend f\n  bind :80\n  http-request set-map(m.map) a\n",
                                    "t.cfg", o);

@@ -104,7 +104,7 @@ TEST(RulesEngineTest, ErrorsCarryFileLineAndSayNotSupported) {
                               "  http-request frobnicate\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n");
   EXPECT_NE(m.find("t.cfg:9: "), std::string::npos) << m;
   EXPECT_NE(m.find("unknown fetch method 'nosuchfetch'"), std::string::npos) << m;
-  EXPECT_NE(m.find("t.cfg:10: 'http-request frobnicate': unknown action, or not supported by sluice"),
+  EXPECT_NE(m.find("t.cfg:10: 'http-request frobnicate': unknown action, not supported by sluice"),
             std::string::npos) << m;
   m = build_error("frontend f\n  bind :80\n  http-request set-header Content-Length 5\n  default_backend b\n"
                   "backend b\n  server s 127.0.0.1:1\n");

@@ -146,7 +146,9 @@ struct Fixture {
     b->sin_family = AF_INET;
     b->sin_port = htons(80);
     inet_pton(AF_INET, "127.0.0.1", &b->sin_addr);
-    c.phase = kHttpRes;
+    c.phase = kHttpReq;
+    c.method = req.method;
+    c.method_name = req.method_name;
     c.src = &src;
     c.dst = &dst;
     c.req = &req;
@@ -207,6 +209,33 @@ TEST(RulesFetchTest, PhasesAreChecked) {
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message.find("not available in tcp-request connection"), std::string::npos) << e.error().message;
   EXPECT_TRUE(Expr::compile("src", cc));
+  // As in HAProxy: response rules and log formats do not see the request's head, but the
+  // method outlives it; hdr() follows the rule set's direction.
+  for (uint16_t ph : {uint16_t(kHttpRes), uint16_t(kAfterRes), uint16_t(kLog)}) {
+    cc.phases = ph;
+    for (const char* req_only : {"path", "req.hdr(host)", "url_param(a)", "cook(a)", "http_auth_type"})
+      EXPECT_FALSE(Expr::compile(req_only, cc)) << req_only << " in " << phase_names(ph);
+    EXPECT_TRUE(Expr::compile("method", cc)) << phase_names(ph);
+  }
+  cc.phases = kLog;
+  EXPECT_FALSE(Expr::compile("res.hdr(a)", cc));
+  EXPECT_FALSE(Expr::compile("hdr(a)", cc));
+  cc.phases = kHttpRes;
+  EXPECT_TRUE(Expr::compile("hdr(a)", cc));
+}
+
+TEST(RulesFetchTest, HdrFollowsTheRuleSetDirection) {
+  Fixture f;
+  CompileCtx cc;
+  cc.phases = 0;
+  auto e = Expr::compile("hdr(x-n)", cc);
+  ASSERT_TRUE(e);
+  Sample s;
+  ASSERT_TRUE(e->value(f.c, s));
+  EXPECT_EQ(s.str, "42abc");
+  f.c.phase = kHttpRes;
+  ASSERT_TRUE(e->value(f.c, s));
+  EXPECT_EQ(s.str, "9");
 }
 
 TEST(RulesFetchTest, EveryRegisteredFetchHasARow) {
