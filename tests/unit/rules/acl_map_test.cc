@@ -11,6 +11,7 @@
 
 #include "config/loader.h"
 #include "http/parser.h"
+#include "unit/rules/txn.h"
 #include "proxy/runtime.h"
 #include "rules/acl.h"
 #include "rules/expr.h"
@@ -49,33 +50,7 @@ class AclMapTest : public ::testing::Test {
 
 constexpr const char* kHead = "defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n";
 
-struct Txn {
-  std::string raw;
-  http::RequestHead req;
-  Arena arena;
-  VarStore sess, txn;
-  sockaddr_storage src{};
-  Ctx ctx;
-  explicit Txn(std::string text, const char* ip = "10.1.2.3") : raw(std::move(text)) {
-    http::HeadScan scan;
-    auto r = http::parse_request(raw, scan, req, {});
-    EXPECT_EQ(r.status, http::ParseStatus::Done);
-    if (std::string_view(ip).find(':') != std::string_view::npos) {
-      auto* s6 = reinterpret_cast<sockaddr_in6*>(&src);
-      s6->sin6_family = AF_INET6;
-      inet_pton(AF_INET6, ip, &s6->sin6_addr);
-    } else {
-      auto* sin = reinterpret_cast<sockaddr_in*>(&src);
-      sin->sin_family = AF_INET;
-      inet_pton(AF_INET, ip, &sin->sin_addr);
-    }
-    ctx.src = &src;
-    ctx.req = &req;
-    ctx.arena = &arena;
-    ctx.sess_vars = &sess;
-    ctx.txn_vars = &txn;
-  }
-};
+using test_support::Txn;
 
 Txn get(std::string_view path, std::string_view headers = "", const char* ip = "10.1.2.3") {
   return Txn(fmt::format("GET {} HTTP/1.1\r\nHost: h\r\n{}\r\n", path, headers), ip);
