@@ -17,6 +17,7 @@
 #include "app/handover.h"
 #include "core/log.h"
 #include "net/socket.h"
+#include "rules/global_vars.h"
 
 namespace sluice::admin {
 
@@ -77,6 +78,17 @@ class Conn final : public LineConn {
       return;
     }
     if (w.size() == 1 && w[0] == "_getsocks") return getsocks();
+    if (w.size() >= 2 && w[0] == "get" && w[1] == "var" && allowed(ctx_.level, Level::Operator)) {
+      // HAProxy answers a variable it found without the empty line that ends every other
+      // answer (scripts and its reg-tests expect exactly that); its errors have the line.
+      std::string t = rules::cli_get_var(w.size() > 2 ? std::string_view(w[2]) : std::string_view());
+      return write(t.starts_with("proc.") ? t : t + "\n");
+    }
+    if (w.size() == 2 && w[0] == "experimental-mode" && (w[1] == "on" || w[1] == "off")) {
+      if (!allowed(ctx_.level, Level::Admin)) return write("Permission denied\n\n");
+      ctx_.experimental = w[1] == "on";
+      return write("\n");
+    }
     if (w.size() == 3 && w[0] == "show" && w[1] == "cli" && w[2] == "level") {
       write(std::string(to_string(ctx_.level)) + "\n\n");
       return;

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "net/socket.h"
 #include "proxy/worker.h"
+#include "rules/global_vars.h"
 
 namespace sluice::admin {
 
@@ -260,6 +261,23 @@ void cmd_get_weight(Context& ctx, Args a, Reply reply) {
   Server* s = find_server(ctx, arg(a, 2), reply);
   if (!s) return;
   reply(fmt::format("{} (initial {})\n", s->user_weight(), s->config().weight));
+}
+
+// get var proc.NAME / set var proc.NAME [expr] EXPR | fmt FMT (experimental mode, as in
+// HAProxy). The CLI splits on spaces: the words after the name are joined back.
+void cmd_get_var(Context&, Args a, Reply reply) { reply(rules::cli_get_var(arg(a, 2))); }
+
+void cmd_set_var(Context& ctx, Args a, Reply reply) {
+  if (!ctx.experimental) return reply("This command is restricted to experimental mode only.\n");
+  size_t i = 3;
+  bool fmt = false;
+  if (a.size() > 4 && (a[3] == "expr" || a[3] == "fmt")) {
+    fmt = a[3] == "fmt";
+    i = 4;
+  }
+  std::string text;
+  for (; i < a.size(); ++i) text += (text.empty() ? "" : " ") + a[i];
+  reply(rules::cli_set_var(arg(a, 2), fmt, text));
 }
 
 void cmd_enable_server(Context& ctx, Args a, Reply reply) {
@@ -671,6 +689,8 @@ const std::vector<Command>& commands() {
       {{"enable", "health"}, L::Admin, "enable health <bk>/<srv>", "enable health checks", cmd_health},
       {{"enable", "server"}, L::Admin, "enable server <bk>/<srv>", "take a server out of maintenance (same as set server state ready)", cmd_enable_server},
       {{"get", "weight"}, L::User, "get weight <bk>/<srv>", "report a server's current weight", cmd_get_weight},
+      {{"get", "var"}, L::Operator, "get var <name>", "show a process-wide variable (proc.)", cmd_get_var},
+      {{"set", "var"}, L::Operator, "set var <name> [expr|fmt] <value>", "set a process-wide variable (experimental mode)", cmd_set_var},
       {{"help"}, L::User, "help", "list the commands valid at this level", cmd_help},
       {{"set", "maxconn"}, L::Admin, "set maxconn global|frontend|server ...", "change a maxconn setting", cmd_set_maxconn},
       {{"set", "server"}, L::Admin, "set server <bk>/<srv> [opts]", "change a server's state, weight, address or health", cmd_set_server},

@@ -21,6 +21,7 @@ struct Context {
   core::EventLoop& loop;   // the admin loop (worker 0's)
   Level level = Level::Admin;
   uint64_t start_wall_s = 0;
+  bool experimental = false;   // `experimental-mode on` on this connection
 };
 
 using Reply = std::function<void(std::string)>;

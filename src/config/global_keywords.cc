@@ -201,6 +201,14 @@ Result<void> global_kw(GlobalConfig& g, const Line& l, Env& env) {
   if (k == "ssl-default-server-options") return joined(g.ssl_default_server_options);
   if (k == "ssl-default-bind-ciphersuites") return joined(g.ssl_default_bind_ciphersuites);
   if (k == "ssl-default-server-ciphersuites") return joined(g.ssl_default_server_ciphersuites);
+  if (k == "set-var" || k == "set-var-fmt") {
+    // Compiled and evaluated with the rule engine when the runtime is built (-c too).
+    if (w.size() != 3)
+      return fail(fmt::format("'{}' expects a variable name and {} (quote it if it has spaces)", k,
+                              k == "set-var" ? "an expression" : "a format"));
+    g.set_vars.push_back({w[1], w[2], k == "set-var-fmt", l.loc});
+    return {};
+  }
   return fail("");   // unknown: the caller builds the message
 }
 
@@ -211,7 +219,7 @@ constexpr std::string_view kGlobalKeywords[] = {"daemon", "quiet", "master-worke
     "tune.ssl.default-dh-param", "spread-checks", "max-spread-checks", "server-state-file",
     "server-state-base", "ca-base", "crt-base", "ssl-default-bind-ciphers", "ssl-default-bind-options",
     "ssl-default-server-ciphers", "ssl-default-server-options", "ssl-default-bind-ciphersuites",
-    "ssl-default-server-ciphersuites"};
+    "ssl-default-server-ciphersuites", "set-var", "set-var-fmt"};
 
 // Keywords accepted with a one-line notice because they cannot change what sluice does
 // (docs/compatibility.md lists each with its reason). Prefix entries end with '.' or '-'.
@@ -242,7 +250,7 @@ constexpr NoticeKeyword kNoticeKeywords[] = {
     {"tune.quic.", "sluice has no QUIC"},
     {"tune.lua.", "'lua-load' is refused"}, {"tune.comp.", "'compression' is refused"},
     {"tune.zlib.", "'compression' is refused"}, {"tune.peers.", "'peers' sections are refused"},
-    {"tune.vars.", "'set-var' is refused"}, {"tune.http.cookielen", "'capture cookie' is refused"},
+    {"tune.vars.", "sluice does not cap the memory of variables"}, {"tune.http.cookielen", "'capture cookie' is refused"},
 };
 
 // setenv, presetenv, unsetenv, resetenv: they change the parse's environment at once, so

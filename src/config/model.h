@@ -392,6 +392,13 @@ struct StatsSocket {
   SourceLoc loc;
 };
 
+// `set-var NAME EXPR` / `set-var-fmt NAME FMT` in global: a proc. variable set at load.
+struct GlobalSetVar {
+  std::string name, value;
+  bool fmt = false;
+  SourceLoc loc;
+};
+
 struct GlobalConfig {
   bool daemon = false, quiet = false, master_worker = false, debug = false;
   bool master_worker_no_exit_on_failure = false;
@@ -403,6 +410,7 @@ struct GlobalConfig {
   std::optional<Millis> stats_timeout;
   uint32_t stats_maxconn = 10;
   std::vector<LogTarget> logs;
+  std::vector<GlobalSetVar> set_vars;   // in file order: a later one may read an earlier one
   std::string log_tag, log_send_hostname, node, description;
   std::optional<Millis> hard_stop_after, grace;
   std::optional<uint32_t> mworker_max_reloads;

@@ -29,7 +29,9 @@ const ProxyConfig* find_backend(const Config& c, std::string_view name) {
 }
 
 void check_backend_ref(const Config& c, const std::string& name, const SourceLoc& loc, std::string_view what, Env& env) {
-  if (name.find("%[") != std::string::npos) {
+  if (name.find('%') != std::string::npos) {
+    // use_backend's log-format form is resolved per request (the runtime compiles it).
+    if (what == "use_backend") return;
     env.diags.error(loc, fmt::format("{}: '{}' with a dynamic name ('{}') is not supported by sluice yet", what, what, name));
     return;
   }

@@ -627,13 +627,7 @@ bool HttpSession::on_request_head() {
   if (run_rules(fe_.rules.tcp_content, rules::kReqContent)) return true;
   if (run_rules(fe_.rules.http_req, rules::kHttpReq)) return true;
 
-  be_ = fe_.default_backend;
-  for (auto& ub : fe_.use_backends) {
-    if (ub.cond.eval(actx)) {
-      be_ = ub.backend;
-      break;
-    }
-  }
+  be_ = w_.runtime().pick_backend(fe_, actx);
   actx.be = be_;
   if (be_ != nullptr && be_->config().kind == config::ProxyConfig::Kind::Backend) {
     be_rules_ = w_.runtime().backend_rules(be_);

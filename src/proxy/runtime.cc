@@ -13,6 +13,7 @@
 #include "http/errors.h"
 #include "net/socket.h"
 #include "proxy/worker.h"
+#include "rules/global_vars.h"
 
 namespace sluice::proxy {
 
@@ -150,8 +151,16 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
   }
   for (const auto& ub : p.use_backends) {
     UseBackendRule r;
-    r.backend = find_backend(ub.backend);
-    if (r.backend == nullptr) errs.add(ub.loc, fmt::format("unknown backend '{}'", ub.backend));
+    if (ub.backend.find('%') != std::string::npos) {
+      uint16_t phase = p.mode == config::Mode::Tcp ? rules::kReqContent : rules::kHttpReq;
+      rules::CompileCtx cc{phase, &p, &res, ub.loc, "use_backend", nullptr};
+      auto fmt = rules::Format::compile(ub.backend, cc);
+      if (!fmt) errs.add(ub.loc, fmt::format("use_backend '{}': {}", ub.backend, fmt.error().message));
+      else r.name = std::move(*fmt);
+    } else {
+      r.backend = find_backend(ub.backend);
+      if (r.backend == nullptr) errs.add(ub.loc, fmt::format("unknown backend '{}'", ub.backend));
+    }
     if (ub.cond) {
       auto c = compile_cond(*ub.cond, p, ub.loc, errs, &res);
       if (c) r.cond = std::move(*c);
@@ -201,6 +210,12 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   }
   std::vector<std::string> errors;
   for (const auto& ul : rt->cfg_.userlists) rt->userlists_.push_back(std::make_unique<auth::Userlist>(ul));
+  {
+    // Before any rule: rules and formats may read these proc. variables at run time, and a
+    // later set-var line may read an earlier one.
+    RuntimeResolver vres(*rt);
+    rules::set_global_vars(rt->cfg_.global.set_vars, &vres, errors);
+  }
   for (auto& f : rt->frontends_) rt->compile_frontend(*f, errors);
   Errors errs;
   RuntimeResolver res(*rt);
@@ -225,6 +240,8 @@ Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
     if (!rules) errs.add(p.loc, fmt::format("proxy '{}': {}", p.name, rules.error().message));
     else rt->stick_rules_.emplace(b.get(), std::move(*rules));
   }
+  // Names are unique among backends (the loader checks): one lookup per dynamic use_backend.
+  for (auto& b : rt->backends_) rt->backend_by_name_.emplace(b->name(), b.get());
   check_stats_sockets(cfg.global, errs);
   if (!errs.empty()) errors.push_back(errs.joined());
   if (!errors.empty()) {
@@ -368,9 +385,25 @@ backend::StickTable* Runtime::find_table(std::string_view name) {
 }
 
 backend::Backend* Runtime::find_backend(std::string_view name) {
+  if (!backend_by_name_.empty()) {
+    auto it = backend_by_name_.find(name);
+    return it == backend_by_name_.end() ? nullptr : it->second;
+  }
   for (auto& b : backends_)
     if (b->name() == name) return b.get();
   return nullptr;
+}
+
+backend::Backend* Runtime::pick_backend(Frontend& f, AclContext& c) {
+  for (auto& ub : f.use_backends) {
+    if (!ub.cond.eval(c)) continue;
+    if (!ub.name) return ub.backend;
+    backend::Backend* b = find_backend(ub.name->render(c));
+    // A name that resolves to nothing usable stops the rules: default_backend, as HAProxy.
+    if (b == nullptr || b->config().mode != f.config().mode) return f.default_backend;
+    return b;
+  }
+  return f.default_backend;
 }
 
 Frontend* Runtime::find_frontend(std::string_view name) {

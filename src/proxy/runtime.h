@@ -18,6 +18,7 @@
 #include "backend/stick_table.h"
 #include "core/rate.h"
 #include "proxy/acl.h"
+#include "rules/expr.h"
 #include "rules/ruleset.h"
 #include "proxy/stick.h"
 #include "rules/pattern_ref.h"
@@ -35,6 +36,8 @@ using FrontendCounters = backend::FrontendCounters;
 struct UseBackendRule {
   Condition cond;
   backend::Backend* backend = nullptr;
+  // `use_backend %[...]`: the name, rendered per request and looked up (HAProxy's dynamic form).
+  std::optional<rules::Format> name;
 };
 
 
@@ -117,6 +120,9 @@ class Runtime {
 
   const config::Config& config() const { return cfg_; }
   backend::Backend* find_backend(std::string_view name);
+  // use_backend rules in order, then default_backend (nullptr when none). A dynamic name that
+  // names no backend of the frontend's mode ends the search on default_backend, as in HAProxy.
+  backend::Backend* pick_backend(Frontend& f, AclContext& c);
   Frontend* find_frontend(std::string_view name);
   std::vector<std::unique_ptr<Frontend>>& frontends() { return frontends_; }
   std::vector<std::unique_ptr<backend::Backend>>& backends() { return backends_; }
@@ -173,6 +179,7 @@ class Runtime {
   std::vector<std::unique_ptr<auth::Userlist>> userlists_;
   std::atomic<uint32_t> next_server_index_{0};
   rules::PatternRefs pattern_refs_;
+  std::unordered_map<std::string_view, backend::Backend*> backend_by_name_;   // views into the backends' names
 };
 
 }  // namespace sluice::proxy

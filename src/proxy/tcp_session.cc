@@ -80,13 +80,7 @@ bool TcpSession::route() {
     return true;
   };
   if (closed(fe_.rules.tcp_content)) return false;
-  backend::Backend* chosen = fe_.default_backend;
-  for (auto& ub : fe_.use_backends) {
-    if (ub.cond.eval(c)) {
-      chosen = ub.backend;
-      break;
-    }
-  }
+  backend::Backend* chosen = w_.runtime().pick_backend(fe_, c);
   if (chosen != be_) {
     be_ = chosen;
     to_ = effective_timeouts(fe_.config().timeouts, be_ ? be_->config().timeouts : fe_.config().timeouts);

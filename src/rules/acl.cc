@@ -255,6 +255,7 @@ Result<Condition> Condition::compile(const config::Condition& cond, const std::v
 }
 
 bool Condition::eval(Ctx& c) const {
+  if (any_of_.empty()) return true;   // no condition (`use_backend X` alone): always
   bool result = false;
   for (const auto& group : any_of_) {
     bool all = true;

@@ -61,7 +61,8 @@ std::string phase_names(uint16_t phases) {
   static constexpr std::pair<uint16_t, std::string_view> kNames[] = {
       {kConn, "tcp-request connection"}, {kSess, "tcp-request session"}, {kReqContent, "tcp-request content"},
       {kHttpReq, "http-request"}, {kResContent, "tcp-response content"}, {kHttpRes, "http-response"},
-      {kAfterRes, "http-after-response"}, {kCheck, "check"}, {kLog, "log"}};
+      {kAfterRes, "http-after-response"}, {kCheck, "check"}, {kLog, "log"},
+      {kCfg, "global"}};
   std::string out;
   for (auto [bit, name] : kNames) {
     if ((phases & bit) == 0) continue;
@@ -70,6 +71,15 @@ std::string phase_names(uint16_t phases) {
   }
   return out;
 }
+
+namespace {
+// The reference's "valid in" column: the two common sets by name, others listed.
+std::string phase_cell(uint16_t phases) {
+  if (phases == kInternalPhases) return "everywhere, global `set-var` included";
+  if (phases == kAnyPhase) return "every rule set, checks and logs";
+  return phase_names(phases);
+}
+}  // namespace
 
 void reference_markdown(std::string& out) {
   // A '|' inside a cell would end it.
@@ -109,7 +119,7 @@ void reference_markdown(std::string& out) {
   for (const auto& f : fetches()) {
     std::string acl;
     if (!f.acl_suffixes.empty()) acl = fmt::format(" ACL forms: `{}_` + {}.", f.name, f.acl_suffixes);
-    out += fmt::format("| `{}{}` | {} | {} | {}{} |\n", f.name, args(f.args), to_string(f.out), phase_names(f.phases),
+    out += fmt::format("| `{}{}` | {} | {} | {}{} |\n", f.name, args(f.args), to_string(f.out), phase_cell(f.phases),
                        cell(f.doc), acl);
   }
   out += "\n### Converters\n\n| converter | input | output | description |\n| --- | --- | --- | --- |\n";

@@ -36,8 +36,13 @@ enum Phase : uint16_t {
   kAfterRes = 1 << 6,     // http-after-response
   kCheck = 1 << 7,        // health checks
   kLog = 1 << 8,          // log-format, unique-id-format at log time
+  kCfg = 1 << 9,          // while the configuration loads (global set-var, CLI set var)
 };
+// Every phase of traffic and checks.
 constexpr uint16_t kAnyPhase = 0x1ff;
+// Fetches and converters that need nothing but the process (constants, variables, env...):
+// valid everywhere, including at load time.
+constexpr uint16_t kInternalPhases = kAnyPhase | kCfg;
 // Phases where the request's head (headers, target) is available. As in HAProxy, not after
 // it is forwarded: response rules and log formats see what was captured or kept in
 // variables, never the request's headers (HAProxy: "needs 'HTTP request headers' which is

@@ -139,7 +139,7 @@ struct ConvDef {
   ConvFn fn;
   std::string_view doc;
   ArgCheck check = nullptr;
-  uint16_t phases = kAnyPhase;    // set-var(txn.x) as a converter: where txn exists
+  uint16_t phases = kInternalPhases;   // set-var(txn.x) as a converter: where txn exists
 };
 
 // ---- actions ----------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
 #include <unordered_map>
 
 namespace sluice::rules {
 
 namespace {
+// Interned names. Written while a configuration loads and by the runtime API's `set var`;
+// the data path only uses ids, so the lock is taken at load and by the CLI only.
 struct Names {
+  std::mutex mu;
   std::unordered_map<std::string, uint32_t> ids;
   std::vector<std::string> names;
 };
@@ -29,7 +33,9 @@ std::string_view to_string(Scope s) {
   return "?";
 }
 
-Result<VarRef> parse_var_name(std::string_view text) {
+Result<VarRef> parse_var_name(std::string_view text) { return parse_var_name(text, true); }
+
+Result<VarRef> parse_var_name(std::string_view text, bool intern) {
   auto dot = text.find('.');
   if (dot == std::string_view::npos)
     return fail(fmt::format("variable '{}': expected SCOPE.NAME with a scope among proc, sess, txn, req, res, check", text));
@@ -48,6 +54,14 @@ Result<VarRef> parse_var_name(std::string_view text) {
     if (!ok) return fail(fmt::format("variable '{}': invalid character '{}' in its name", text, c));
   }
   auto& n = names();
+  std::lock_guard lk(n.mu);
+  if (!intern) {
+    auto it = n.ids.find(std::string(name));
+    if (it == n.ids.end()) return fail(fmt::format("variable '{}' is not known", text));
+    r.id = it->second;
+    r.name = std::string(text);
+    return r;
+  }
   auto [it, inserted] = n.ids.try_emplace(std::string(name), static_cast<uint32_t>(n.names.size()));
   if (inserted) n.names.emplace_back(name);
   r.id = it->second;
@@ -55,8 +69,14 @@ Result<VarRef> parse_var_name(std::string_view text) {
   return r;
 }
 
-uint32_t var_count() { return static_cast<uint32_t>(names().names.size()); }
-std::string_view var_name(uint32_t id) { return id < names().names.size() ? std::string_view(names().names[id]) : ""; }
+uint32_t var_count() {
+  std::lock_guard lk(names().mu);
+  return static_cast<uint32_t>(names().names.size());
+}
+std::string var_name(uint32_t id) {
+  std::lock_guard lk(names().mu);   // a copy: the vector may grow (and move short strings) later
+  return id < names().names.size() ? names().names[id] : std::string();
+}
 
 bool VarStore::get(uint32_t id, Sample& out) const {
   if (id >= slots_.size() || !slots_[id].set) return false;

@@ -27,10 +27,12 @@ struct VarRef {
 // "txn.foo" -> VarRef. Names: scope, a dot, then [A-Za-z0-9._-]+ (HAProxy's vars_check_arg).
 // Interning happens while the configuration loads (one thread).
 Result<VarRef> parse_var_name(std::string_view text);
+// intern = false: only a name already interned (the runtime API's `get var`).
+Result<VarRef> parse_var_name(std::string_view text, bool intern);
 // Number of interned names (the size every store grows to).
 uint32_t var_count();
 // The name of interned id (for `show var`-like dumps).
-std::string_view var_name(uint32_t id);
+std::string var_name(uint32_t id);
 
 class VarStore {
  public:

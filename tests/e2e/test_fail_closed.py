@@ -128,7 +128,7 @@ COMPILE_ONLY = [
     ("acl up nbsrv(b) gt 0\n    http-request deny if up", None),
     ("stick on req.nosuchfetch", None),
     ("stats socket {dir}/a.sock user no-such-user-sluice", "stats socket: unknown user 'no-such-user-sluice'"),
-    ("use_backend be_%[req.hdr(host)]", "with a dynamic name"),
+    ("use_backend be_%[nosuchfetch]", "unknown fetch method 'nosuchfetch'"),
     ("load-server-state-from-file global", "needs a global 'server-state-file'"),
     ("bind {dir}/u.sock user no-such-user-sluice", "bind: unknown user 'no-such-user-sluice'"),
     ("errorfile 503 {dir}/bad.http", "bad.http': incomplete HTTP response head"),

@@ -79,15 +79,15 @@ Result<void> check_bin(Args& a, CompileCtx&) {
 }
 
 constexpr FetchDef kRows[] = {
-    {"always_true", "", Type::Bool, kAnyPhase, f_true, nullptr, "true"},
-    {"always_false", "", Type::Bool, kAnyPhase, f_false, nullptr, "false"},
-    {"int", "I", Type::Sint, kAnyPhase, f_int, nullptr, "the integer given"},
-    {"bool", "I", Type::Bool, kAnyPhase, f_bool, nullptr, "the boolean given (0 or 1)"},
-    {"str", "S", Type::Str, kAnyPhase, f_str, nullptr, "the string given"},
-    {"meth", "S", Type::Meth, kAnyPhase, f_meth, nullptr, "the method given"},
-    {"ipv4", "S", Type::Ipv4, kAnyPhase, f_const, nullptr, "the IPv4 address given", {}, check_ipv4},
-    {"ipv6", "S", Type::Ipv6, kAnyPhase, f_const, nullptr, "the IPv6 address given", {}, check_ipv6},
-    {"bin", "S", Type::Bin, kAnyPhase, f_const, nullptr, "the bytes given in hexadecimal", {}, check_bin},
+    {"always_true", "", Type::Bool, kInternalPhases, f_true, nullptr, "true"},
+    {"always_false", "", Type::Bool, kInternalPhases, f_false, nullptr, "false"},
+    {"int", "I", Type::Sint, kInternalPhases, f_int, nullptr, "the integer given"},
+    {"bool", "I", Type::Bool, kInternalPhases, f_bool, nullptr, "the boolean given (0 or 1)"},
+    {"str", "S", Type::Str, kInternalPhases, f_str, nullptr, "the string given"},
+    {"meth", "S", Type::Meth, kInternalPhases, f_meth, nullptr, "the method given"},
+    {"ipv4", "S", Type::Ipv4, kInternalPhases, f_const, nullptr, "the IPv4 address given", {}, check_ipv4},
+    {"ipv6", "S", Type::Ipv6, kInternalPhases, f_const, nullptr, "the IPv6 address given", {}, check_ipv6},
+    {"bin", "S", Type::Bin, kInternalPhases, f_const, nullptr, "the bytes given in hexadecimal", {}, check_bin},
 };
 
 }  // namespace

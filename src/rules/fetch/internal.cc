@@ -188,7 +188,7 @@ bool f_var(const Args& a, Ctx& c, Sample& s) {
   return true;
 }
 
-constexpr uint16_t kAll = kAnyPhase;
+constexpr uint16_t kAll = kInternalPhases;
 
 constexpr FetchDef kRows[] = {
     {"nbsrv", "b", Type::Sint, kAll, f_nbsrv, nullptr, "usable servers of the backend (backups when no active one)"},
