@@ -6,9 +6,10 @@ resolve from the process' working directory, as HAProxy's default-path `current`
 
 Runs against SLUICE_BIN=/usr/sbin/haproxy too (only the startup error's wording differs).
 
-Routing: sluice has no `use_backend %[...]` yet (the backend name is a literal), so the map's
-value picks the backend through an ACL on the converter's output, and is also sent to the
-server as a header (`lower` is not there yet either: hosts are written in lower case).
+Routing: `use_backend be_%[req.hdr(host),map_str(hosts.map,a)]` (a name that matches no
+backend falls back to default_backend), and the same through an ACL on the converter's output
+for /acl-route. The map's value is also sent to the server as a header. `lower` is left out
+(hosts are written in lower case) so the test does not depend on the string converters.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ frontend fe
     http-response add-acl(served.lst) %[res.hdr(x-served-by)] if { res.hdr(x-served-by) -m found }
     http-request set-header X-Tier %[req.hdr(host),map_str(hosts.map,none)]
     http-request set-header X-Weight %[req.hdr(host),map_beg_int(weights.map,0)]
-    use_backend be_b if { req.hdr(host),map(hosts.map,a) -m str b }
+    use_backend be_b if { req.hdr(host),map(hosts.map,a) -m str b } { path_beg /acl-route }
+    use_backend be_%[req.hdr(host),map_str(hosts.map,a)]
     default_backend be_a
 backend be_a
     server a 127.0.0.1:{a}
@@ -82,12 +84,14 @@ def test_map_routing_follows_runtime_changes(sluice, demo_app):
     assert route(lb, "a.example") == (200, "A", "a", "10")
     assert route(lb, "b.example") == (200, "B", "b", "20")
     assert route(lb, "c.example") == (200, "A", "none", "0")
+    assert route(lb, "b.example", "/acl-route")[:2] == (200, "B")
     assert entries(cli, "map hosts.map") == [["a.example", "a"], ["b.example", "b"]]
 
     assert cli("set map hosts.map a.example b") == "\n"
     assert route(lb, "a.example")[:3] == (200, "B", "b")
     assert cli("add map hosts.map c.example b") == "\n"
     assert route(lb, "c.example")[:3] == (200, "B", "b")
+    assert route(lb, "c.example", "/acl-route")[:2] == (200, "B")
     assert cli("del map hosts.map b.example") == "\n"
     assert route(lb, "b.example")[:3] == (200, "A", "none")
     assert cli("get map hosts.map c.example").startswith("type=str, case=sensitive, found=yes")
