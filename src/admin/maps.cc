@@ -219,11 +219,19 @@ void cmd_map(Context& ctx, Args a, Reply reply) {
   auto c = parse_map_command(w);
   if (!c) return reply(c.error().message);
   rules::PatternRefs& refs = ctx.rt.pattern_refs();
-  std::string out = run_map_command(refs, *c);
+  std::string out;
+  size_t retired = 0;
+  uint64_t epoch = 0;
+  {
+    // The map/ACL actions of the rules change references from worker threads too.
+    std::lock_guard lk(refs.writer());
+    out = run_map_command(refs, *c);
+    retired = refs.retired();
+    epoch = refs.retire_epoch();
+  }
   // Sets replaced by this change are freed once every worker went back to its event loop
   // (none is inside a lookup then): see rules/pattern_ref.h.
-  if (refs.retired() == 0) return reply(std::move(out));
-  uint64_t epoch = refs.retire_epoch();
+  if (retired == 0) return reply(std::move(out));
   reply(std::move(out));
   on_all_workers(ctx, [](proxy::Worker&) { return std::string(); },
                  [&refs, epoch](std::vector<std::string>) { refs.reclaim(epoch); });

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <span>
-#include <fstream>
 
 #include "config/parse_internal.h"
 
@@ -45,22 +44,14 @@ Result<Acl> parse_acl(Words words, bool named, const SourceLoc& loc) {
       ++i;
       break;
     }
-    if (f == "-i" || f == "-n") {
+    if (f == "-i" || f == "-n" || f == "-M") {
       acl.flags.push_back(f);
       ++i;
-    } else if (f == "-m" || f == "-f" || f == "-M" || f == "-u") {
+    } else if (f == "-m" || f == "-f" || f == "-u") {
       if (i + 1 >= words.size()) return fail(fmt::format("ACL flag '{}' expects an argument", f));
       const std::string& arg = words[i + 1];
-      if (f == "-f") {
-        std::ifstream in(arg);
-        if (!in) return fail(fmt::format("cannot open pattern file '{}'", arg));
-        std::string line;
-        while (std::getline(in, line)) {
-          size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
-          if (b == std::string::npos || line[b] == '#') continue;
-          acl.patterns.push_back(line.substr(b, e - b + 1));
-        }
-      }
+      // -f FILE: loaded by rules/ (Runtime::build, -c too) into a pattern reference the
+      // runtime API can change; a file that cannot be read is an error there.
       acl.flags.push_back(f);
       acl.flags.push_back(arg);
       i += 2;

@@ -61,7 +61,7 @@ struct Acl {
   std::string name;            // empty for an anonymous `{ ... }` ACL
   std::string fetch;           // e.g. "path", "path_beg", "hdr(host)", "hdr_beg(host)", "src", "method"
   std::vector<std::string> flags;     // -i, -m beg, -f FILE, ...
-  std::vector<std::string> patterns;  // after flags; patterns from -f files are appended
+  std::vector<std::string> patterns;  // after flags (-f files are loaded by rules/acl.cc)
   SourceLoc loc;
 };
 struct CondTerm {

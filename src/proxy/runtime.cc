@@ -13,6 +13,7 @@
 #include "http/errors.h"
 #include "log/access_log.h"
 #include "net/socket.h"
+#include "proxy/worker.h"
 #include "rules/global_vars.h"
 
 namespace sluice::proxy {
@@ -64,6 +65,8 @@ class RuntimeResolver : public rules::Resolver {
     const config::HttpErrorsSection* s = rt_.config().find_http_errors(name);
     return s != nullptr ? &s->pages : nullptr;
   }
+  // `-f` files, map files and inline ACL patterns: the references the runtime API changes.
+  rules::PatternRefs* patterns() const override { return &rt_.pattern_refs(); }
 
  private:
   Runtime& rt_;
@@ -194,6 +197,16 @@ void Runtime::compile_frontend(Frontend& f, std::vector<std::string>& errors) {
 Result<std::unique_ptr<Runtime>> Runtime::build(const config::Config& cfg) {
   auto rt = std::make_unique<Runtime>();
   rt->cfg_ = cfg;
+  // Sets replaced by the map/ACL actions (worker threads) are freed once every worker went
+  // back to its event loop after the change (rules/pattern_ref.h).
+  rt->pattern_refs_.set_reclaim_hook([r = rt.get()](uint64_t epoch) {
+    if (r->workers.empty()) return r->pattern_refs_.reclaim_done(epoch);
+    auto left = std::make_shared<std::atomic<size_t>>(r->workers.size());
+    for (Worker* w : r->workers)
+      w->loop().post([r, left, epoch] {
+        if (left->fetch_sub(1) == 1) r->pattern_refs_.reclaim_done(epoch);
+      });
+  });
   rt->start_wall_s = static_cast<uint64_t>(core::wall_seconds());
   if (cfg.global.maxconn) rt->maxconn = *cfg.global.maxconn;
   int next_id = 1;

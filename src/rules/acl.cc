@@ -2,30 +2,19 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 
 #include "net/cidr.h"
+#include "rules/pattern.h"
+#include "rules/pattern_ref.h"
 
 namespace sluice::rules {
 
-// Until rules/pattern.h lands this file carries its own matcher.
-enum class MatchKind : uint8_t { Found, Bool, Int, Ip, Bin, Len, Str, Beg, End, Sub, Dir, Dom, Reg };
-
 namespace {
-
-std::optional<MatchKind> match_from_name(std::string_view n) {
-  static constexpr std::pair<std::string_view, MatchKind> k[] = {
-      {"found", MatchKind::Found}, {"bool", MatchKind::Bool}, {"int", MatchKind::Int}, {"ip", MatchKind::Ip},
-      {"bin", MatchKind::Bin},     {"len", MatchKind::Len},   {"str", MatchKind::Str}, {"beg", MatchKind::Beg},
-      {"end", MatchKind::End},     {"sub", MatchKind::Sub},   {"dir", MatchKind::Dir}, {"dom", MatchKind::Dom},
-      {"reg", MatchKind::Reg}};
-  for (auto [name, m] : k)
-    if (name == n) return m;
-  return std::nullopt;
-}
 
 MatchKind default_match(Type t) {
   switch (t) {
@@ -39,158 +28,46 @@ MatchKind default_match(Type t) {
   }
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-bool eq(std::string_view a, std::string_view b, bool icase) {
-  if (a.size() != b.size()) return false;
-  if (!icase) return a == b;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-struct Range {
-  int64_t lo = INT64_MIN, hi = INT64_MAX;
-};
-
-Result<int64_t> to_int(std::string_view s) {
-  int64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return fail(fmt::format("'{}' is not a valid number", s));
-  return v;
-}
-
-Result<std::vector<Range>> parse_ranges(const std::vector<std::string>& pats) {
-  std::vector<Range> out;
-  for (size_t i = 0; i < pats.size(); ++i) {
-    std::string_view p = pats[i];
-    if (p == "eq" || p == "ge" || p == "gt" || p == "le" || p == "lt") {
-      if (i + 1 >= pats.size()) return fail(fmt::format("operator '{}' expects a number after it", p));
-      auto n = to_int(pats[++i]);
-      if (!n) return unexpected(n.error());
-      Range r;
-      if (p == "eq") r.lo = r.hi = *n;
-      else if (p == "ge") r.lo = *n;
-      else if (p == "gt") r.lo = *n + 1;
-      else if (p == "le") r.hi = *n;
-      else r.hi = *n - 1;
-      out.push_back(r);
-      continue;
-    }
-    Range r;
-    auto colon = p.find(':');
-    if (colon == std::string_view::npos) {
-      auto n = to_int(p);
-      if (!n) return unexpected(n.error());
-      r.lo = r.hi = *n;
-    } else {
-      if (colon > 0) {
-        auto n = to_int(p.substr(0, colon));
-        if (!n) return fail(fmt::format("'{}' is not a valid number range", p));
-        r.lo = *n;
-      }
-      if (colon + 1 < p.size()) {
-        auto n = to_int(p.substr(colon + 1));
-        if (!n) return fail(fmt::format("'{}' is not a valid number range", p));
-        r.hi = *n;
-      }
-      if (r.lo > r.hi) return fail(fmt::format("'{}' is not a valid number range", p));
-    }
-    out.push_back(r);
+// Whether a sample matches one compiled set (found and bool take no set).
+bool match_set(const PatternSet& set, MatchKind kind, const Sample& s) {
+  switch (kind) {
+    case MatchKind::Int: return set.match_int(s.sint) != nullptr;
+    case MatchKind::Ip: return (s.type == Type::Ipv4 ? set.match_ipv4(s.v4) : set.match_ipv6(s.v6)) != nullptr;
+    default: return set.match_str(s.str) != nullptr;
   }
-  return out;
 }
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool delimited(std::string_view s, std::string_view p, bool icase, char delim) {
-  // -m dir / dom: the pattern matches whole delimited parts of the sample.
-  if (p.empty()) return false;
-  for (size_t i = 0; i + p.size() <= s.size(); ++i) {
-    if (i > 0 && s[i - 1] != delim && !(delim == '.' && s[i - 1] == '/')) continue;
-    if (!eq(s.substr(i, p.size()), p, icase)) continue;
-    size_t end = i + p.size();
-    if (end == s.size() || s[end] == delim || (delim == '.' && s[end] == '/') ||
-        (delim == '.' && s[end] == ':'))
-      return true;
+// The type a sample is cast to before it meets the patterns of `kind`.
+Type match_input(MatchKind kind) {
+  switch (kind) {
+    case MatchKind::Bool: return Type::Bool;
+    case MatchKind::Int: return Type::Sint;
+    case MatchKind::Ip: return Type::Addr;
+    case MatchKind::Bin: return Type::Bin;
+    case MatchKind::Found: return Type::Any;
+    default: return Type::Str;
   }
-  return false;
 }
 
 }  // namespace
 
+// An expression and the pattern sets it is matched against: one per `-f` file (shared with
+// every other user of that file and changed by the runtime API's `add acl` & co.), then the
+// ACL's own inline patterns (a reference of their own, `show acl` lists it).
 class CompiledAcl {
  public:
   Expr expr;
   MatchKind match = MatchKind::Str;
-  bool icase = false;
-  std::vector<std::string> strs;
-  std::vector<Range> ranges;
-  std::vector<net::Cidr> nets;
-  std::vector<core::Regex> regs;
-
-  bool in_ranges(int64_t v) const {
-    for (const auto& r : ranges)
-      if (v >= r.lo && v <= r.hi) return true;
-    return false;
-  }
+  std::vector<const PatternHandle*> sets;
+  // References for an ACL compiled without a runtime (unit tests, predefined ACLs).
+  std::unique_ptr<PatternRefs> own_refs;
 
   bool test(Sample& s, Arena& a) const {
-    switch (match) {
-      case MatchKind::Found: return true;
-      case MatchKind::Bool: return cast(s, Type::Bool, a) && s.sint != 0;
-      case MatchKind::Int: return cast(s, Type::Sint, a) && in_ranges(s.sint);
-      case MatchKind::Len: return cast(s, Type::Str, a) && in_ranges(static_cast<int64_t>(s.str.size()));
-      case MatchKind::Ip: {
-        if (!cast(s, Type::Addr, a)) return false;
-        sockaddr_storage ss{};
-        if (s.type == Type::Ipv4) {
-          auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-          sin->sin_family = AF_INET;
-          sin->sin_addr = s.v4;
-        } else {
-          auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-          sin6->sin6_family = AF_INET6;
-          sin6->sin6_addr = s.v6;
-        }
-        for (const auto& n : nets)
-          if (n.contains(ss)) return true;
-        return false;
-      }
-      case MatchKind::Bin:
-        if (!cast(s, Type::Bin, a)) return false;
-        for (const auto& p : strs)
-          if (s.str == p) return true;
-        return false;
-      case MatchKind::Reg:
-        if (!cast(s, Type::Str, a)) return false;
-        for (const auto& r : regs)
-          if (r.search(s.str)) return true;
-        return false;
-      default: break;
-    }
-    if (!cast(s, Type::Str, a)) return false;
-    std::string_view v = s.str;
-    for (const auto& p : strs) {
-      switch (match) {
-        case MatchKind::Str: if (eq(v, p, icase)) return true; break;
-        case MatchKind::Beg: if (v.size() >= p.size() && eq(v.substr(0, p.size()), p, icase)) return true; break;
-        case MatchKind::End:
-          if (v.size() >= p.size() && eq(v.substr(v.size() - p.size()), p, icase)) return true;
-          break;
-        case MatchKind::Sub:
-          for (size_t i = 0; i + p.size() <= v.size(); ++i)
-            if (eq(v.substr(i, p.size()), p, icase)) return true;
-          break;
-        case MatchKind::Dir: if (delimited(v, p, icase, '/')) return true; break;
-        case MatchKind::Dom: if (delimited(v, p, icase, '.')) return true; break;
-        default: break;
-      }
-    }
+    if (match == MatchKind::Found) return true;
+    if (!cast(s, match_input(match), a)) return false;
+    if (match == MatchKind::Bool) return s.sint != 0;
+    for (const PatternHandle* h : sets)
+      if (match_set(*h->get(), match, s)) return true;
     return false;
   }
 
@@ -224,6 +101,14 @@ std::optional<std::pair<std::string, MatchKind>> derived_keyword(std::string_vie
   return std::nullopt;
 }
 
+Result<int> parse_uid(std::string_view s) {
+  int v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty())
+    return fail(fmt::format("'-u' expects an integer id, not '{}'", s));
+  return v;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a, CompileCtx& cc) {
@@ -243,14 +128,24 @@ Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a, CompileCt
   if (!e) return fail(fmt::format("ACL keyword '{}': {}", a.fetch, e.error().message));
   out->expr = std::move(*e);
   out->match = kw_match.value_or(default_match(out->expr.type()));
+  PatternOptions opts;
+  std::vector<std::string> files;
+  bool as_map = false;
+  std::optional<int> uid;
   for (size_t i = 0; i < a.flags.size(); ++i) {
     const std::string& fl = a.flags[i];
     if (fl == "-i") {
-      out->icase = true;
+      opts.icase = true;
     } else if (fl == "-n") {
       // no DNS resolution of patterns: sluice never resolves them anyway
-    } else if ((fl == "-f" || fl == "-u") && i + 1 < a.flags.size()) {
-      ++i;   // -f: patterns already loaded by the parser; -u: an id for the runtime API
+    } else if (fl == "-M") {
+      as_map = true;   // -f files are maps: their keys are the patterns
+    } else if (fl == "-f" && i + 1 < a.flags.size()) {
+      files.push_back(a.flags[++i]);
+    } else if (fl == "-u" && i + 1 < a.flags.size()) {
+      auto id = parse_uid(a.flags[++i]);
+      if (!id) return unexpected(id.error());
+      uid = *id;
     } else if (fl == "-m" && i + 1 < a.flags.size()) {
       auto m = match_from_name(a.flags[++i]);
       if (!m) return fail(fmt::format("unknown match method '-m {}'", a.flags[i]));
@@ -259,44 +154,55 @@ Result<std::unique_ptr<CompiledAcl>> compile_acl(const config::Acl& a, CompileCt
       return fail(fmt::format("ACL flag '{}' is not supported by sluice yet", fl));
     }
   }
-  switch (out->match) {
-    case MatchKind::Found:
-    case MatchKind::Bool: break;
-    case MatchKind::Int:
-    case MatchKind::Len: {
-      auto r = parse_ranges(a.patterns);
-      if (!r) return fail(fmt::format("ACL '{}': {}", a.fetch, r.error().message));
-      out->ranges = std::move(*r);
-      break;
-    }
-    case MatchKind::Ip:
-      for (const auto& p : a.patterns) {
-        auto c = net::parse_cidr(p);
-        if (!c) return fail(fmt::format("ACL '{}': {}", a.fetch, c.error().message));
-        out->nets.push_back(*c);
-      }
-      break;
-    case MatchKind::Bin:
-      for (const auto& p : a.patterns) {
-        if (p.size() % 2 != 0) return fail(fmt::format("ACL '{}': '{}' is not a hex string", a.fetch, p));
-        std::string b;
-        for (size_t i = 0; i < p.size(); i += 2) {
-          int hi = hexval(p[i]), lo = hexval(p[i + 1]);
-          if (hi < 0 || lo < 0) return fail(fmt::format("ACL '{}': '{}' is not a hex string", a.fetch, p));
-          b.push_back(static_cast<char>(hi * 16 + lo));
-        }
-        out->strs.push_back(std::move(b));
-      }
-      break;
-    case MatchKind::Reg:
-      for (const auto& p : a.patterns) {
-        auto re = core::Regex::compile(p, {.icase = out->icase});
-        if (!re) return fail(re.error().message);
-        out->regs.push_back(std::move(*re));
-      }
-      break;
-    default: out->strs = a.patterns; break;
+  opts.kind = out->match;
+  if (!can_cast(out->expr.type(), match_input(out->match)))
+    return fail(fmt::format("ACL '{}': match method '-m {}' cannot be applied to a {} sample", a.fetch,
+                            to_string(out->match), to_string(out->expr.type())));
+  // Int and len take `eq|ge|gt|le|lt N` among the ACL's own words (not in files).
+  std::vector<std::string> words = a.patterns;
+  if (out->match == MatchKind::Int || out->match == MatchKind::Len) {
+    auto w = expand_int_operators(a.patterns);
+    if (!w) return fail(fmt::format("ACL '{}': {}", a.fetch, w.error().message));
+    words = std::move(*w);
   }
+  // Inline addresses keep the configuration's message (net::parse_cidr says what is wrong
+  // with a network); runtime additions answer with HAProxy's (rules/pattern.cc).
+  if (opts.kind == MatchKind::Ip)
+    for (const auto& w : words)
+      if (!PatternSet::check(opts, w, std::nullopt))
+        if (auto c = net::parse_cidr(w); !c) return fail(fmt::format("ACL '{}': {}", a.fetch, c.error().message));
+  // References: the runtime's (shared with the runtime API), or the ACL's own.
+  PatternRefs* refs = cc.resolver != nullptr ? cc.resolver->patterns() : nullptr;
+  bool predefined = a.loc.line == 0;
+  if (refs == nullptr || predefined) {
+    out->own_refs = std::make_unique<PatternRefs>();
+    refs = out->own_refs.get();
+  }
+  std::string where = fmt::format("file '{}' line {}", a.loc.file, a.loc.line);
+  auto attach = [&](PatternRef* ref, std::string_view file) -> Result<void> {
+    auto h = ref->attach(opts);
+    if (!h) {
+      if (file.empty()) return fail(fmt::format("ACL '{}': {}", a.fetch, h.error().message));
+      return fail(fmt::format("ACL '{}': file '{}' {}", a.fetch, file, h.error().message));
+    }
+    out->sets.push_back(*h);
+    return {};
+  };
+  for (const auto& f : files) {
+    auto ref = refs->load_file(f, as_map);
+    if (!ref) return fail(fmt::format("ACL '{}': {}", a.fetch, ref.error().message));
+    (*ref)->add_user(PatternRef::Use::Acl, "acl at " + where);
+    if (auto r = attach(*ref, f); !r) return unexpected(r.error());
+  }
+  std::string kw = call->name.empty() ? a.fetch : std::string(call->name);
+  // The declaration as text: a named ACL compiled for each condition using it stays one
+  // reference (a `-u ID` once).
+  std::string key = predefined ? std::string()
+                               : fmt::format("{}\n{}\n{}\n{}\n{}", where, a.name, a.fetch, fmt::join(a.flags, " "),
+                                             fmt::join(a.patterns, "\n"));
+  auto inl = refs->add_inline(fmt::format("acl '{}' {}", kw, where), std::move(words), uid, std::move(key));
+  if (!inl) return fail(fmt::format("ACL '{}': {}", a.fetch, inl.error().message));
+  if (auto r = attach(*inl, {}); !r) return unexpected(r.error());
   return out;
 }
 

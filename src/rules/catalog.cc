@@ -37,7 +37,7 @@ const Table<ConvDef>& conv_table() {
   return t;
 }
 const Table<ActionDef>& action_table() {
-  static const Table<ActionDef> t{action_http(), action_common(), action_tcp()};
+  static const Table<ActionDef> t{action_http(), action_common(), action_tcp(), action_maps()};
   return t;
 }
 

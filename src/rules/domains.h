@@ -28,5 +28,6 @@ std::span<const ConvDef> conv_map();      // rules/conv/map.cc: map, map_*
 std::span<const ActionDef> action_http();     // rules/action/http.cc: allow, deny, headers...
 std::span<const ActionDef> action_common();
 std::span<const ActionDef> action_tcp();       // rules/action/tcp.cc: accept, reject, silent-drop   // rules/action/common.cc: set-var, unset-var...
+std::span<const ActionDef> action_maps();      // rules/action/maps.cc: add-acl, del-acl, set-map, del-map
 
 }  // namespace sluice::rules

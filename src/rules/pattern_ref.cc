@@ -137,6 +137,11 @@ Result<void> PatternRef::del_key(std::string_view key) {
   return {};
 }
 
+bool PatternRef::has_key(std::string_view key) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const RefEntry& e) { return e.gen == curr_gen_ && e.pattern == key; });
+}
+
 Result<void> PatternRef::del_id(uint64_t id) {
   size_t before = entries_.size();
   bool visible_one = false;
@@ -237,10 +242,14 @@ Result<PatternRef*> PatternRefs::load_file(const std::string& path, bool map_for
 }
 
 Result<PatternRef*> PatternRefs::add_inline(std::string description, std::vector<std::string> patterns,
-                                            std::optional<int> uid) {
+                                            std::optional<int> uid, std::string key) {
+  if (!key.empty())
+    for (auto& r : refs_)
+      if (r->inline_key_ == key) return r.get();
   auto ref = create("", false, uid);
   if (!ref) return ref;
   (*ref)->inline_desc_ = std::move(description);
+  (*ref)->inline_key_ = std::move(key);
   (*ref)->uses_ = static_cast<uint8_t>(PatternRef::Use::Acl);
   for (auto& p : patterns) (*ref)->entries_.push_back({++(*ref)->next_id_, std::move(p), std::nullopt, 0, 0});
   return ref;
@@ -282,6 +291,16 @@ void PatternRefs::reclaim(uint64_t up_to_epoch) {
     dead.push_back(std::move(p.second));
     return true;
   });
+}
+
+void PatternRefs::request_reclaim() {
+  if (!reclaim_hook_ || retired() == 0 || reclaim_pending_.exchange(true)) return;
+  reclaim_hook_(epoch_);
+}
+
+void PatternRefs::reclaim_done(uint64_t up_to_epoch) {
+  reclaim(up_to_epoch);
+  reclaim_pending_.store(false);
 }
 
 size_t PatternRefs::retired() const {

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +89,7 @@ class PatternRef {
   // Messages are HAProxy's, without the final newline.
   Result<uint64_t> add(std::string pattern, std::optional<std::string> value, std::optional<uint32_t> gen);
   Result<void> del_key(std::string_view key);              // every entry with this key
+  bool has_key(std::string_view key) const;                // in the current version
   Result<void> del_id(uint64_t id);
   Result<void> set_key(std::string_view key, std::string value);
   Result<void> set_id(uint64_t id, std::string value);
@@ -111,6 +113,7 @@ class PatternRef {
   bool map_format_;
   uint8_t uses_ = 0;
   std::string inline_desc_;
+  std::string inline_key_;
   std::vector<std::string> users_;
   std::deque<RefEntry> entries_;   // file order
   uint64_t next_id_ = 0;
@@ -135,9 +138,12 @@ class PatternRefs {
   Result<PatternRef*> load_text(const std::string& name, std::string_view text, bool map_format,
                                 std::optional<int> uid = std::nullopt);
   // An ACL's inline patterns: a reference without a file, listed by `show acl` as
-  // `ID () DESCRIPTION` ("acl 'path_beg' file 'h.cfg' line 11").
+  // `ID () DESCRIPTION` ("acl 'path_beg' file 'h.cfg' line 11"). `key` (the ACL's
+  // declaration as text, with its location): a named ACL used by several conditions is
+  // compiled once per use but is one reference, as in HAProxy; a second call with the same
+  // non-empty key returns the first reference.
   Result<PatternRef*> add_inline(std::string description, std::vector<std::string> patterns,
-                                 std::optional<int> uid = std::nullopt);
+                                 std::optional<int> uid = std::nullopt, std::string key = {});
 
   // By "#ID" or by file name.
   PatternRef* find(std::string_view name_or_id);
@@ -150,6 +156,16 @@ class PatternRefs {
   void reclaim(uint64_t up_to_epoch);
   size_t retired() const;
 
+  // Every change after startup holds this lock: the runtime API (admin thread) and the
+  // add-acl/del-acl/set-map/del-map actions (worker threads). Lookups never take it.
+  std::mutex& writer() { return writer_mu_; }
+  // Changes made by actions: the runtime installs a hook that passes through every worker's
+  // event loop and then calls reclaim_done(epoch). request_reclaim() (writer lock held)
+  // starts one such round trip unless one is under way; without a hook, nothing happens.
+  void set_reclaim_hook(std::function<void(uint64_t epoch)> hook) { reclaim_hook_ = std::move(hook); }
+  void request_reclaim();
+  void reclaim_done(uint64_t up_to_epoch);
+
  private:
   friend class PatternRef;
   void retire(std::shared_ptr<const PatternSet> old);
@@ -160,6 +176,9 @@ class PatternRefs {
   mutable std::mutex retired_mu_;
   std::vector<std::pair<uint64_t, std::shared_ptr<const PatternSet>>> retired_;
   uint64_t epoch_ = 0;
+  std::mutex writer_mu_;
+  std::function<void(uint64_t)> reclaim_hook_;
+  std::atomic<bool> reclaim_pending_{false};
 };
 
 // Map/ACL file lines -> texts (exposed for the unit tests).

@@ -6,6 +6,7 @@
 
 #include "config/loader.h"
 #include "http/parser.h"
+#include "unit/rules/txn.h"
 #include "proxy/runtime.h"
 #include "rules/ruleset.h"
 
@@ -28,33 +29,7 @@ std::string build_error(std::string_view body) {
   return rt ? std::string() : rt.error().message;
 }
 
-// A request parsed into `req`, with a context around it.
-struct Txn {
-  std::string raw;
-  http::RequestHead req;
-  Arena arena;
-  VarStore sess, txn;
-  sockaddr_storage src{};
-  Ctx ctx;
-  explicit Txn(std::string text) : raw(std::move(text)) {
-    http::HeadScan scan;
-    auto r = http::parse_request(raw, scan, req, {});
-    EXPECT_EQ(r.status, http::ParseStatus::Done);
-    auto* sin = reinterpret_cast<sockaddr_in*>(&src);
-    sin->sin_family = AF_INET;
-    inet_pton(AF_INET, "10.1.2.3", &sin->sin_addr);
-    ctx.src = &src;
-    ctx.req = &req;
-    ctx.arena = &arena;
-    ctx.sess_vars = &sess;
-    ctx.txn_vars = &txn;
-  }
-  int count(std::string_view name) const {
-    int n = 0;
-    for (int i = req.find(name); i >= 0; i = req.find(name, i + 1)) ++n;
-    return n;
-  }
-};
+using test_support::Txn;
 
 RuleSet http_request_rules(std::string_view section, std::vector<std::string>& errors) {
   static std::vector<config::Config> keep;   // rule sets refer to their configuration
