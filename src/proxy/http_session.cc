@@ -809,11 +809,67 @@ bool HttpSession::send_rule_reply() {
         tarpit_until_ = w_.loop().now() + std::max<uint64_t>(ms, 1);
         return true;
       }
-      send_page(r.status ? r.status : 403, rule_reply_page(r));
+      uint16_t status = r.status ? r.status : 403;
+      std::string page = rule_reply_page(r);
+      if (answer_and_keep_alive(status, page)) return true;
+      send_page(status, page);
       log_tx('P', 'R');
       return true;
     }
   }
+}
+
+// A rule's answer to a request without a body to read (return, redirect, deny, auth...) keeps the
+// client's connection, as HAProxy does: the page goes out without its Connection: close and
+// the transaction ends once it is written; the next request may follow. False when the
+// connection must close (a body to skip, HTTP/1.0 without keep-alive, close modes, stopping):
+// the caller sends the page the usual way.
+bool HttpSession::answer_and_keep_alive(uint16_t status, std::string_view page) {
+  // A body counts as skipped when it is all in the buffer already (a small POST); a longer or
+  // chunked one would have to be read and dropped: the connection closes instead.
+  size_t body_len = req_.framing == http::Framing::ContentLength ? req_.content_length : 0;
+  bool no_body = req_.framing == http::Framing::None ||
+                 (req_.framing == http::Framing::ContentLength && cin_.size() >= req_.head_len + body_len);
+  auto mode = [](const config::ProxyConfig& p) { return p.http_conn_mode.value_or(config::HttpConnMode::KeepAlive); };
+  bool close_mode = mode(fe_.config()) == config::HttpConnMode::Close ||
+                    (be_ != nullptr && mode(be_->config()) == config::HttpConnMode::Close);
+  if (page.empty() || !no_body || !req_.keep_alive || close_mode || req_.upgrade || soft_stop_ ||
+      w_.runtime().soft_stopping.load(std::memory_order_relaxed) || st_ != TxState::WaitRequest)
+    return false;
+  status_ = status;
+  std::string_view final_page = after_response_page(page);
+  // Drop the page's own Connection header (error pages carry "close"), then say keep-alive
+  // to an HTTP/1.0 client.
+  std::string out(final_page);
+  size_t head_end = out.find("\r\n\r\n");
+  if (head_end == std::string::npos) return false;
+  for (size_t pos = out.find("\r\n"); pos < head_end;) {
+    size_t eol = out.find("\r\n", pos + 2);
+    std::string_view line(out.data() + pos + 2, eol - pos - 2);
+    if (line.size() >= 11 && ieq(line.substr(0, 11), "connection:")) {
+      out.erase(pos, eol - pos);
+      head_end -= eol - pos;
+      continue;
+    }
+    pos = eol;
+  }
+  if (req_.version_minor == 0) out.insert(head_end + 2, "Connection: keep-alive\r\n");
+  count_status(status_);
+  log_tx('P', 'R');
+  cin_.consume(req_.head_len + body_len);
+  req_scan_ = {};
+  req_out_.clear();
+  req_out_off_ = 0;
+  req_fwd_ = req_held_ = 0;
+  req_body_ = Body::Done;
+  rsp_body_ = Body::Done;
+  rsp_head_done_ = true;
+  rsp_out_ = std::move(out);
+  rsp_out_off_ = 0;
+  rsp_fwd_ = 0;
+  client_keepalive_ = true;
+  set_state(TxState::Exchange);   // no server: Exchange writes the page, then end_transaction()
+  return true;
 }
 
 // The bytes of a rule's answer, before the http-after-response rules: a response built from

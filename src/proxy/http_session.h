@@ -102,6 +102,7 @@ class HttpSession final : public Session, public core::IoHandler {
   // Runs a rule set; true when it answered or closed the transaction (the reply is sent).
   bool run_rules(const rules::RuleSet& set, uint16_t phase);
   bool send_rule_reply();
+  bool answer_and_keep_alive(uint16_t status, std::string_view page);
   std::string rule_reply_page(const rules::Reply& r);
   // The chosen backend's rule set `which`, then the frontend's (HAProxy's order for responses).
   std::array<const rules::RuleSet*, 2> response_sets(rules::RuleSet rules::ProxyRules::*which) const;

@@ -348,3 +348,22 @@ def test_set_method_changes_the_request_line_not_the_method_fetch(sluice, raw_ba
     assert http_get(lb.port, "/m").status == 200
     assert request_line(be, 1) == b"PUT /m HTTP/1.1"
     assert "x-m: GET" in request_headers(be, 1)
+
+
+def test_rule_answers_keep_the_connection(sluice, raw_backend):
+    """return, deny, redirect and auth answer a request and keep the connection for the next
+    one, as HAProxy does, when the request's body (if any) has arrived with it."""
+    from harness import HttpConn
+    be = raw_backend(OK)
+    lb = proxy(sluice, be.port,
+               "    http-request return status 200 content-type text/plain string hi if { path /r }\n"
+               "    http-request deny if { path /d }\n"
+               "    http-request redirect location /x if { path /red }\n"
+               "    http-request auth if { path /a }\n")
+    with HttpConn(lb.port) as c:
+        got = [c.request("GET", p).status for p in ("/r", "/d", "/red", "/a", "/")]
+    assert got == [200, 403, 302, 401, 200]
+    assert len(be.requests()) == 1
+    with HttpConn(lb.port) as c:
+        assert c.request("POST", "/d", body=b"payload").status == 403
+        assert c.request("GET", "/r").status == 200
