@@ -290,10 +290,10 @@ bool HttpSession::step() {
         }
         if (st_ != TxState::Exchange) break;   // 502 (a bad 1xx or 101), or a tunnel
         if (!rsp_head_done_ && sc_ != nullptr && sc_->eof) {
-          // Server closed without (a complete) response.
-          bool retryable = conn_reused_ && sin_.empty() && req_body_ == Body::Done &&
-                           req_out_off_ == 0 && false;
-          (void)retryable;
+          // Server closed without (a complete) response. On a reused idle connection that gave
+          // nothing back, an idempotent request without a body is sent again on a new
+          // connection (RFC 9110 §9.2.2: the server may have closed it as we sent).
+          if (retry_on_new_connection()) return true;
           if (server_) server_->counters.response_errors.fetch_add(1, std::memory_order_relaxed);
           close_server(false);
           reply_after_interim(502, "server closed the connection before responding");
@@ -1050,6 +1050,21 @@ void HttpSession::on_slot_granted() {
   process();
 }
 
+bool HttpSession::retry_on_new_connection() {
+  bool idempotent = req_.method == http::Method::Get || req_.method == http::Method::Head ||
+                    req_.method == http::Method::Options || req_.method == http::Method::Put ||
+                    req_.method == http::Method::Delete || req_.method == http::Method::Trace;
+  bool no_body = req_.framing == http::Framing::None ||
+                 (req_.framing == http::Framing::ContentLength && req_.content_length == 0);
+  if (!conn_reused_ || !sin_.empty() || interim_count_ != 0 || !idempotent || !no_body || req_body_ != Body::Done)
+    return false;
+  core::debug("session {}: reused server connection closed before any response; sending again", id_);
+  close_server(false);
+  req_out_off_ = 0;
+  fresh_connection_ = true;
+  return connect_server();
+}
+
 // Connects (or reuses an idle connection) to server_ / server_addr_, whose slot is held.
 bool HttpSession::connect_server() {
   const auto& bcfg = be_->config();
@@ -1089,7 +1104,9 @@ bool HttpSession::connect_server() {
 
   // Reuse an idle connection to the same server (http-reuse safe: not for the first
   // request of a client connection, which browsers could not retry).
-  if (server_ != nullptr && server_keepalive_) {
+  bool fresh = fresh_connection_;
+  fresh_connection_ = false;
+  if (server_ != nullptr && server_keepalive_ && !fresh) {
     auto reuse = bcfg.http_reuse;
     bool allowed = reuse == config::HttpReuse::Always || reuse == config::HttpReuse::Aggressive ||
                    (reuse == config::HttpReuse::Safe && !first_request_);

@@ -154,6 +154,9 @@ class HttpSession final : public Session, public core::IoHandler {
   bool set_cookie_ = false;                // insert our persistence cookie in the response
   bool first_request_ = true;
   bool conn_reused_ = false;
+  bool fresh_connection_ = false;           // the next connect_server() opens a new connection
+  // A reused connection closed before any response: resend (idempotent, no body) on a new one.
+  bool retry_on_new_connection();
   bool counted_on_server_ = false;
   bool closed_ = false;
   bool trimmed_ = true;                     // trim_idle() done since the last request

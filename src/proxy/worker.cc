@@ -332,12 +332,23 @@ void Worker::session_closed() {
   if (soft_stopping_ && stop_when_idle_ && sessions_.empty()) loop_.stop();
 }
 
+namespace {
+// An idle connection the server closed (its FIN may not have been reported by epoll yet, e.g.
+// it came right after the response) or that carries unexpected bytes is not reused: one
+// non-blocking peek before each reuse.
+bool still_open(int fd) {
+  char b;
+  ssize_t n = ::recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+}  // namespace
+
 ServerConn* Worker::take_idle(backend::Server& s) {
   if (s.index() >= idle_.size()) return nullptr;
   auto& list = idle_[s.index()];
   while (ServerConn* c = list.front()) {
     // A connection to an address the server no longer has is useless.
-    if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof) {
+    if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof || !still_open(c->fd)) {
       close_conn(c);
       continue;
     }
