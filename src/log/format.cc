@@ -140,10 +140,11 @@ class Writer {
   // An unknown value: '-' in a log line, nothing elsewhere.
   void dash() { text(log_ ? "-" : ""); }
   // Strings: quoted with Q ("" when empty), else "-" when empty (log lines); escaped with E.
-  void str(const Node& n, std::string_view v) {
-    if (n.quote) out_ += '"';
-    if (v.empty() && !n.quote && log_) out_ += '-';
-    if (n.escape) {
+  void str(const Node& n, std::string_view v) { str(n.quote, n.escape, v); }
+  void str(bool quote, bool escape, std::string_view v) {
+    if (quote) out_ += '"';
+    if (v.empty() && !quote && log_) out_ += '-';
+    if (escape) {
       for (char c : v) {
         if (c == '"' || c == '\\' || c == ']') out_ += '\\';
         out_ += c;
@@ -151,7 +152,7 @@ class Writer {
     } else {
       out_ += v;
     }
-    if (n.quote) out_ += '"';
+    if (quote) out_ += '"';
     last_sep_ = false;
   }
   // Numbers, dates and flags: never quoted (haproxy applies Q to strings and addresses).
@@ -341,12 +342,18 @@ void render_var(Writer& w, const Node& n, const TxRecord& r, const RenderEnv& en
 // HAProxy renders them), both escape it with E.
 void render_expr(Writer& w, const Node& n, rules::Ctx& c) {
   rules::Sample s;
+  // Per call, nothing allocated once warm: a format may render inside another (unique-id),
+  // so the scratch string is taken and given back rather than shared.
+  static thread_local std::vector<std::string> pool;
   std::string v;
+  if (!pool.empty()) {
+    v = std::move(pool.back());
+    pool.pop_back();
+    v.clear();
+  }
   if (n.expr->value(c, s)) rules::append_sample(s, v);
-  Node as = n;
-  as.hex = false;
-  if (!w.log()) as.quote = false;
-  w.str(as, v);
+  w.str(w.log() && n.quote, n.escape, v);   // +X does not apply to samples; +Q only in logs
+  pool.push_back(std::move(v));
 }
 
 // What a rule sees of the transaction, as the record a log line would have at this point:

@@ -1050,13 +1050,18 @@ void HttpSession::on_slot_granted() {
   process();
 }
 
-bool HttpSession::retry_on_new_connection() {
+// An idempotent request without a body (RFC 9110 9.2.2) can be sent again.
+bool HttpSession::resendable() const {
   bool idempotent = req_.method == http::Method::Get || req_.method == http::Method::Head ||
                     req_.method == http::Method::Options || req_.method == http::Method::Put ||
                     req_.method == http::Method::Delete || req_.method == http::Method::Trace;
   bool no_body = req_.framing == http::Framing::None ||
                  (req_.framing == http::Framing::ContentLength && req_.content_length == 0);
-  if (!conn_reused_ || !sin_.empty() || interim_count_ != 0 || !idempotent || !no_body || req_body_ != Body::Done)
+  return idempotent && no_body;
+}
+
+bool HttpSession::retry_on_new_connection() {
+  if (!conn_reused_ || !sin_.empty() || interim_count_ != 0 || !resendable() || req_body_ != Body::Done)
     return false;
   core::debug("session {}: reused server connection closed before any response; sending again", id_);
   close_server(false);
@@ -1111,7 +1116,9 @@ bool HttpSession::connect_server() {
     bool allowed = reuse == config::HttpReuse::Always || reuse == config::HttpReuse::Aggressive ||
                    (reuse == config::HttpReuse::Safe && !first_request_);
     if (allowed) {
-      if (ServerConn* c = w_.take_idle(*server_)) {
+      // A request that could not be sent again is only put on an idle connection checked
+      // to be open (one peek); the others are resent if it turns out closed.
+      if (ServerConn* c = w_.take_idle(*server_, !resendable())) {
         sc_ = c;
         sc_->owner = this;
         conn_reused_ = true;

@@ -157,6 +157,7 @@ class HttpSession final : public Session, public core::IoHandler {
   bool fresh_connection_ = false;           // the next connect_server() opens a new connection
   // A reused connection closed before any response: resend (idempotent, no body) on a new one.
   bool retry_on_new_connection();
+  bool resendable() const;
   bool counted_on_server_ = false;
   bool closed_ = false;
   bool trimmed_ = true;                     // trim_idle() done since the last request

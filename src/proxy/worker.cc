@@ -343,12 +343,12 @@ bool still_open(int fd) {
 }
 }  // namespace
 
-ServerConn* Worker::take_idle(backend::Server& s) {
+ServerConn* Worker::take_idle(backend::Server& s, bool verify) {
   if (s.index() >= idle_.size()) return nullptr;
   auto& list = idle_[s.index()];
   while (ServerConn* c = list.front()) {
     // A connection to an address the server no longer has is useless.
-    if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof || !still_open(c->fd)) {
+    if (std::memcmp(&c->addr, &s.addr(), sizeof c->addr) != 0 || c->eof || (verify && !still_open(c->fd))) {
       close_conn(c);
       continue;
     }

@@ -160,7 +160,9 @@ class Worker {
   uint32_t index() const { return index_; }
 
   // Idle server connections (http-reuse).
-  ServerConn* take_idle(backend::Server& s);
+  // An idle connection to `s`, or null. verify: check with a peek that the server has not
+  // closed it (for requests that cannot be sent again).
+  ServerConn* take_idle(backend::Server& s, bool verify = true);
   void park(ServerConn* c);
   // The one way a server connection ends, idle or owned: out of the idle list, watch
   // stopped, fd closed, freed after this loop iteration (events for it may still be queued).
