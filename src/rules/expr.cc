@@ -1,5 +1,7 @@
 #include "rules/expr.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -266,6 +268,24 @@ void append_sample(const Sample& s, std::string& out) {
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, s.sint);
       out.append(buf, r.ptr);
+      return;
+    }
+    case Type::Ipv4: {
+      // Dotted quad by hand: inet_ntop goes through sprintf, and this runs per request
+      // (set-header X-Client %[src]).
+      const auto* b = reinterpret_cast<const unsigned char*>(&s.v4.s_addr);
+      char buf[16];
+      char* p = buf;
+      for (int i = 0; i < 4; ++i) {
+        if (i) *p++ = '.';
+        p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned>(b[i])).ptr;
+      }
+      out.append(buf, p);
+      return;
+    }
+    case Type::Ipv6: {
+      char buf[INET6_ADDRSTRLEN];
+      if (inet_ntop(AF_INET6, &s.v6, buf, sizeof buf) != nullptr) out.append(buf);
       return;
     }
     default: {
