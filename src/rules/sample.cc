@@ -160,6 +160,10 @@ bool cast(Sample& s, Type to, Arena& arena) {
     case Type::Bin:
       switch (to) {
         case Type::Str:
+          // As HAProxy's: bytes become a string up to their first NUL ("\0ab" is "").
+          if (s.type == Type::Bin) s.str = s.str.substr(0, s.str.find('\0'));
+          s.type = to;
+          return true;
         case Type::Bin: s.type = to; return true;
         case Type::Bool:
         case Type::Sint: {
