@@ -40,11 +40,18 @@ bool Sample::of_sockaddr(const void* p, Sample& out) {
 }
 
 bool parse_leading_int(std::string_view s, int64_t& out) {
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (b != e && *b == '+') ++b;
-  auto r = std::from_chars(b, e, out);
-  return r.ec == std::errc();
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (neg || s[0] == '+') ++i;
+  const uint64_t limit = neg ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  uint64_t v = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    auto d = static_cast<uint64_t>(s[i] - '0');
+    v = v > (limit - d) / 10 ? limit : v * 10 + d;
+  }
+  out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
 }
 
 bool can_cast(Type from, Type to) {
