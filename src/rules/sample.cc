@@ -119,8 +119,15 @@ bool cast(Sample& s, Type to, Arena& arena) {
           s.type = Type::Ipv6;
           return true;
         }
-        case Type::Str:
-        case Type::Bin: s.str = print_int(s.sint, arena); s.type = to; return true;
+        case Type::Str: s.str = print_int(s.sint, arena); s.type = to; return true;
+        case Type::Bin: {   // as HAProxy's: the 8 bytes, big-endian (int(5),hex is 0000000000000005)
+          char b[8];
+          auto u = static_cast<uint64_t>(s.sint);
+          for (int i = 7; i >= 0; --i, u >>= 8) b[i] = static_cast<char>(u & 0xff);
+          s.str = arena.copy({b, 8});
+          s.type = Type::Bin;
+          return true;
+        }
         default: return false;
       }
     case Type::Ipv4:

@@ -74,6 +74,11 @@ TEST(ConvEncodeTest, MatchesHaproxy) {
       {R"~(str(0123456789),be2hex(.,20,1))~", ""},
       {R"~(var(txn.e),be2hex)~", ""},
       {R"~(str(ab),be2hex(.,3,0))~", "6162"},
+      {R"~(int(5),be2hex)~", "0000000000000005"},   // an integer is its 8 bytes, big-endian
+      {R"~(int(5),be2dec(:,1))~", "0:0:0:0:0:0:0:5"},
+      {R"~(int(5),hex)~", "0000000000000005"},
+      {R"~(int(-1),hex)~", "FFFFFFFFFFFFFFFF"},
+      {R"~(int(5),crc32)~", "357051366"},
   });
 }
 
