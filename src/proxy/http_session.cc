@@ -748,6 +748,7 @@ AclContext& HttpSession::rule_ctx(uint16_t phase) {
   c.fd = cfd_;
   c.fe_name = fe_.name();
   c.fe_id = fe_.id();
+  c.so_name = so_name;
   c.fe_counters = &fe_.counters;
   c.be = be_;
   c.srv = server_;

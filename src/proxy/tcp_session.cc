@@ -70,6 +70,7 @@ bool TcpSession::route() {
   c.fd = cfd_;
   c.fe_name = fe_.name();
   c.fe_id = fe_.id();
+  c.so_name = so_name;
   c.fe_counters = &fe_.counters;
   c.sess_vars = &sess_vars;
   rules::VarStore txn_vars;   // a TCP stream is one transaction: txn.* lives while it routes

@@ -126,6 +126,7 @@ bool Listener::tcp_rules_accept(Frontend& fe, int fd, const sockaddr_storage& sr
   c.fd = fd;
   c.fe_name = fe.name();
   c.fe_id = fe.id();
+  c.so_name = spec_.bind.name;
   c.fe_counters = &fe.counters;
   c.sess_vars = &sess_vars;
   c.arena = &arena;
@@ -207,11 +208,13 @@ void Listener::accept_some() {
     if (fe.http()) {
       auto* s = new HttpSession(w_, fe, fd, src, id);
       s->sess_vars = std::move(sess_vars);
+      s->so_name = spec_.bind.name;
       w_.add_session(*s);
       s->start();
     } else {
       auto* s = new TcpSession(w_, fe, fd, src, id);
       s->sess_vars = std::move(sess_vars);
+      s->so_name = spec_.bind.name;
       w_.add_session(*s);
       s->start();
     }

@@ -56,6 +56,9 @@ class Session : public core::Deletable, public core::ListNode<SessionTag> {
   // sess.* variables: set by tcp-request connection/session rules before the session exists,
   // then by any rule of the session.
   rules::VarStore sess_vars;
+  // The name of the bind line that accepted the connection (so_name); lives in the
+  // runtime's listener spec, as long as the frontend.
+  std::string_view so_name;
 
  protected:
   // How many passes a session's process() makes per wake-up. With edge-triggered sockets a

@@ -88,6 +88,7 @@ struct Ctx {
   const sockaddr_storage* dst = nullptr;
   int fd = -1;                      // client socket (fc_rtt & co); -1 when none
   int so_id = 0;                    // the bind's id
+  std::string_view so_name;         // the bind's name (`bind ... name`), empty when none
   // proxies
   std::string_view fe_name;
   int fe_id = 0;

@@ -40,11 +40,18 @@ bool Sample::of_sockaddr(const void* p, Sample& out) {
 }
 
 bool parse_leading_int(std::string_view s, int64_t& out) {
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (b != e && *b == '+') ++b;
-  auto r = std::from_chars(b, e, out);
-  return r.ec == std::errc();
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (neg || s[0] == '+') ++i;
+  const uint64_t limit = neg ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  uint64_t v = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    auto d = static_cast<uint64_t>(s[i] - '0');
+    v = v > (limit - d) / 10 ? limit : v * 10 + d;
+  }
+  out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
 }
 
 bool can_cast(Type from, Type to) {
@@ -112,8 +119,15 @@ bool cast(Sample& s, Type to, Arena& arena) {
           s.type = Type::Ipv6;
           return true;
         }
-        case Type::Str:
-        case Type::Bin: s.str = print_int(s.sint, arena); s.type = to; return true;
+        case Type::Str: s.str = print_int(s.sint, arena); s.type = to; return true;
+        case Type::Bin: {   // as HAProxy's: the 8 bytes, big-endian (int(5),hex is 0000000000000005)
+          char b[8];
+          auto u = static_cast<uint64_t>(s.sint);
+          for (int i = 7; i >= 0; --i, u >>= 8) b[i] = static_cast<char>(u & 0xff);
+          s.str = arena.copy({b, 8});
+          s.type = Type::Bin;
+          return true;
+        }
         default: return false;
       }
     case Type::Ipv4:
@@ -160,6 +174,10 @@ bool cast(Sample& s, Type to, Arena& arena) {
     case Type::Bin:
       switch (to) {
         case Type::Str:
+          // As HAProxy's: bytes become a string up to their first NUL ("\0ab" is "").
+          if (s.type == Type::Bin) s.str = s.str.substr(0, s.str.find('\0'));
+          s.type = to;
+          return true;
         case Type::Bin: s.type = to; return true;
         case Type::Bool:
         case Type::Sint: {

@@ -53,7 +53,8 @@ bool can_cast(Type from, Type to);
 bool cast(Sample& s, Type to, Arena& arena);
 
 // HAProxy's string -> integer cast: optional sign, decimal digits, stops at the first other
-// character; no digit at all fails.
+// character ("12x" is 12, "x" and "-x" are 0), saturates at the int64 limits; only an empty
+// string fails.
 bool parse_leading_int(std::string_view s, int64_t& out);
 
 }  // namespace sluice::rules

@@ -1,5 +1,5 @@
 // Encoding converters (HAProxy 2.6 manual 7.3.1): base64, b64dec, ub64enc, ub64dec, hex,
-// hex2i, htonl, url_dec, url_enc.
+// hex2i, htonl, url_dec, url_enc, be2dec, be2hex.
 #include <fmt/format.h>
 
 #include "rules/conv/common.h"
@@ -177,6 +177,54 @@ bool c_url_enc(const Args&, Ctx& c, Sample& s) {
   return true;
 }
 
+// be2dec(SEP,CHUNK[,TRUNC]) / be2hex([SEP[,CHUNK[,TRUNC]]]): the bytes cut into CHUNK-byte
+// big-endian numbers, printed in decimal / upper-case hexadecimal and joined by SEP. A last
+// shorter chunk is printed as it is, or dropped when TRUNC is non-zero.
+Result<void> check_be2dec(Args& a, CompileCtx&) {
+  int64_t n = a.has(1) ? a[1].sint : 0;
+  if (n < 1 || n > 8) return fail(fmt::format("chunk_size out of [1..8] range ({})", n));
+  return {};
+}
+Result<void> check_be2hex(Args& a, CompileCtx&) {
+  bool written = false;
+  for (const auto& x : a.v) written = written || x.given;
+  int64_t n = a.has(1) ? a[1].sint : 0;
+  if (written && n < 1) return fail(fmt::format("chunk_size needs to be positive ({})", n));
+  return {};
+}
+template <bool Hex>
+bool c_be2(const Args& a, Ctx& c, Sample& s) {
+  std::string_view sep = a.has(0) ? std::string_view(a[0].str) : std::string_view();
+  size_t chunk = a.has(1) ? static_cast<size_t>(a[1].sint) : 1;
+  bool trunc = a.has(2) && a[2].sint != 0;
+  std::string_view in = s.str;
+  if (trunc) in = in.substr(0, in.size() - in.size() % chunk);
+  size_t chunks = (in.size() + chunk - 1) / chunk;
+  size_t digits = Hex ? 2 * in.size() : 20 * chunks;
+  char* p = out_bytes(c, digits + (chunks > 0 ? (chunks - 1) * sep.size() : 0));
+  size_t w = 0;
+  for (size_t i = 0; i < in.size(); i += chunk) {
+    if (i > 0) {
+      sep.copy(p + w, sep.size());
+      w += sep.size();
+    }
+    std::string_view part = in.substr(i, chunk);
+    if constexpr (Hex) {
+      for (char ch : part) {
+        auto b = static_cast<unsigned char>(ch);
+        p[w++] = kHex[b >> 4];
+        p[w++] = kHex[b & 15];
+      }
+    } else {
+      uint64_t v = 0;
+      for (char ch : part) v = (v << 8) | static_cast<unsigned char>(ch);
+      w = static_cast<size_t>(fmt::format_to(p + w, "{}", v) - p);
+    }
+  }
+  s = Sample::of_str({p, w});
+  return true;
+}
+
 constexpr ConvDef kRows[] = {
     {"base64", "", Type::Bin, Type::Str, c_base64, "the bytes in base64 (RFC 4648, padded)"},
     {"b64dec", "", Type::Str, Type::Bin, c_b64dec<false>, "the bytes a padded base64 string encodes; no value if invalid"},
@@ -190,6 +238,12 @@ constexpr ConvDef kRows[] = {
      "the URL-decoded string ('+' is a space after '?' or when IN_FORM is non-zero); no value on a bad escape"},
     {"url_enc", "s", Type::Str, Type::Str, c_url_enc,
      "the string URL-encoded for a query (all but A-Z a-z 0-9 - . _ ~ as %HH)", check_url_enc},
+    {"be2dec", "sii", Type::Bin, Type::Str, c_be2<false>,
+     "the bytes as CHUNK-byte (1-8) big-endian numbers in decimal joined by SEP; a short last chunk is dropped when TRUNC is non-zero",
+     check_be2dec},
+    {"be2hex", "sii", Type::Bin, Type::Str, c_be2<true>,
+     "the bytes as CHUNK-byte big-endian numbers in upper-case hexadecimal joined by SEP; a short last chunk is dropped when TRUNC is non-zero",
+     check_be2hex},
 };
 
 }  // namespace

@@ -30,6 +30,11 @@ bool f_so_id(const Args&, Ctx& c, Sample& s) {
   s = Sample::of_int(c.so_id);
   return true;
 }
+bool f_so_name(const Args&, Ctx& c, Sample& s) {
+  if (c.so_name.empty()) return false;
+  s = Sample::of_str(c.so_name);
+  return true;
+}
 
 // fc_*: TCP_INFO of the client socket. Times in milliseconds unless the unit argument says
 // "us", as HAProxy.
@@ -104,6 +109,7 @@ constexpr FetchDef kRows[] = {
     {"src_port", "", Type::Sint, kL4, f_src_port, nullptr, "the client's port"},
     {"dst_port", "", Type::Sint, kL4, f_dst_port, nullptr, "the port the client connected to"},
     {"so_id", "", Type::Sint, kL4, f_so_id, nullptr, "the id of the bind line that accepted the connection"},
+    {"so_name", "", Type::Str, kL4, f_so_name, nullptr, "the name of the bind line that accepted the connection"},
     {"fc_rtt", "s", Type::Sint, kL4, f_tcpinfo<0>, nullptr, "smoothed round-trip time of the client connection (ms or us)", {}, check_unit},
     {"fc_rttvar", "s", Type::Sint, kL4, f_tcpinfo<1>, nullptr, "round-trip time variance of the client connection", {}, check_unit},
     {"fc_unacked", "", Type::Sint, kL4, f_tcpinfo<2>, nullptr, "unacknowledged segments of the client connection"},

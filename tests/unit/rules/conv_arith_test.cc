@@ -53,6 +53,17 @@ TEST(ConvArithTest, MatchesHaproxy) {
       {R"~(int(-2),even)~", "1"},
       {R"~(int(-3),odd)~", "1"},
       {R"~(str(12),add(1))~", "13"},
+      {R"~(str(x),add(1))~", "1"},   // a string without digits casts to 0
+      {R"~(str(-x),add(1))~", "1"},
+      {R"~(str( 3),add(1))~", "1"},
+      {R"~(str(+5),add(1))~", "6"},
+      {R"~(str(-5),add(1))~", "-4"},
+      {R"~(str(99999999999999999999),add(0))~", "9223372036854775807"},
+      {R"~(str(x),bool)~", "0"},
+      {R"~(str(5x),bool)~", "1"},
+      {R"~(int(5),add(txn.s))~", "5"},
+      {R"~(int(5),add(txn.e))~", "<none>"},
+      {R"~(var(txn.e),add(1))~", "<none>"},
       {R"~(int(5),add(-3))~", "2"},
       {R"~(int(5),add(+3))~", "8"},
       {R"~(int(5),and(txn.n))~", "5"},
@@ -63,10 +74,6 @@ TEST(ConvArithTest, MatchesHaproxy) {
 // Rows where sluice answers otherwise than HAProxy 2.6.12.
 TEST(ConvArithTest, Deviations) {
   expect_rows({
-      // HAProxy's string -> integer cast reads a string without digits as 0 ("x" -> 0, so
-      // str(x),add(1) is 1); sluice's cast (rules/sample.cc) gives no value.
-      {R"~(str(x),add(1))~", "<none>"},
-      {R"~(int(5),add(txn.s))~", "<none>"},
       // HAProxy 2.6.12 saturates the sum of two negative integers to the largest positive
       // one (-7 + -3 gives 9223372036854775807); sluice adds them.
       {R"~(int(-7),add(-3))~", "-10"},

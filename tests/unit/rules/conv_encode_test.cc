@@ -54,6 +54,31 @@ TEST(ConvEncodeTest, MatchesHaproxy) {
       {R"~(int(1),htonl,hex)~", "00000001"},
       {R"~(int(-1),htonl,hex)~", "FFFFFFFF"},
       {R"~(int(4294967297),htonl,hex)~", "00000001"},
+      {R"~(str(0123456789),be2dec(:,1))~", "48:49:50:51:52:53:54:55:56:57"},
+      {R"~(str(0123456789),be2dec(-,3))~", "3158322-3355701-3553080-57"},
+      {R"~(str(0123456789),be2dec(::,3,1))~", "3158322::3355701::3553080"},
+      {R"~(str(0123456789),be2dec(-,3,0))~", "3158322-3355701-3553080-57"},
+      {R"~(str(abcdefghij),be2dec(,8))~", "701728045224574346426986"},
+      {R"~(var(txn.e),be2dec(:,1))~", ""},
+      {R"~(str(ab),be2dec(:,3,1))~", ""},
+      {R"~(str(ab),be2dec(:,3))~", "24930"},
+      {R"~(bin(ffffffffffffffff),be2dec(:,8))~", "18446744073709551615"},
+      {R"~(bin(ff00ff),be2dec(,2))~", "65280255"},
+      {R"~(str(0123456789),be2hex)~", "30313233343536373839"},
+      {R"~(str(jkl),be2hex)~", "6A6B6C"},
+      {R"~(str(jkl),be2hex(:,2))~", "6A6B:6C"},
+      {R"~(str(0123456789),be2hex(--,3))~", "303132--333435--363738--39"},
+      {R"~(str(0123456789),be2hex(.,3,1))~", "303132.333435.363738"},
+      {R"~(str(0123456789),be2hex(,3))~", "30313233343536373839"},
+      {R"~(str(0123456789),be2hex(.,20))~", "30313233343536373839"},
+      {R"~(str(0123456789),be2hex(.,20,1))~", ""},
+      {R"~(var(txn.e),be2hex)~", ""},
+      {R"~(str(ab),be2hex(.,3,0))~", "6162"},
+      {R"~(int(5),be2hex)~", "0000000000000005"},   // an integer is its 8 bytes, big-endian
+      {R"~(int(5),be2dec(:,1))~", "0:0:0:0:0:0:0:5"},
+      {R"~(int(5),hex)~", "0000000000000005"},
+      {R"~(int(-1),hex)~", "FFFFFFFFFFFFFFFF"},
+      {R"~(int(5),crc32)~", "357051366"},
   });
 }
 
@@ -73,6 +98,11 @@ TEST(ConvEncodeTest, Deviations) {
 TEST(ConvEncodeTest, LoadErrors) {
   expect_error("str(abc),url_enc(param)", "only 'query' is supported");
   expect_error("str(abc),url_enc(bad)", "only 'query' is supported");
+  expect_error("str(abc),be2dec(,9)", "chunk_size out of [1..8] range (9)");
+  expect_error("str(abc),be2dec(,0)", "chunk_size out of [1..8] range (0)");
+  expect_error("str(abc),be2dec(:)", "chunk_size out of [1..8] range (0)");
+  expect_error("str(abc),be2hex(:)", "chunk_size needs to be positive (0)");
+  expect_error("str(abc),be2hex(.,-1)", "chunk_size needs to be positive (-1)");
   expect_error("str(a),hex2i(1)", "takes at most 0 arguments");
   expect_error("str(a),url_dec(x)", "'x' is not an integer");
   expect_error("str(a),base64(1)", "takes at most 0 arguments");

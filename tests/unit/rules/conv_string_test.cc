@@ -16,6 +16,12 @@ TEST(ConvStringTest, MatchesHaproxy) {
       {R"~(str(AbC),lower)~", "abc"},
       {R"~(str(AbC),upper)~", "ABC"},
       {R"~(str(abc),length)~", "3"},
+      {R"~(bin(000102),length)~", "0"},   // bytes cast to a string stop at the first NUL
+      {R"~(bin(410042),length)~", "1"},
+      {R"~(bin(410042),upper)~", "A"},
+      {R"~(bin(410042),bytes(1),length)~", "0"},
+      {R"~(bin(4142),length)~", "2"},
+      {R"~(str(a%00b),url_dec,length)~", "3"},   // a string keeps its NUL
       {R"~(str(f1_f2_f3__f5),field(5,_))~", "f5"},
       {R"~(str(f1_f2_f3__f5),field(2,_,0))~", "f2_f3__f5"},
       {R"~(str(f1_f2_f3__f5),field(2,_,2))~", "f2_f3"},

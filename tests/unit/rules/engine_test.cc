@@ -95,7 +95,19 @@ TEST(RulesEngineTest, CastsFollowHaproxy) {
   ASSERT_TRUE(cast(s, Type::Sint, a));
   EXPECT_EQ(s.sint, 12);
   s = Sample::of_str("abc");
-  EXPECT_FALSE(cast(s, Type::Sint, a));
+  ASSERT_TRUE(cast(s, Type::Sint, a));   // no digits: 0, as HAProxy 2.6
+  EXPECT_EQ(s.sint, 0);
+  s = Sample::of_str("");
+  EXPECT_FALSE(cast(s, Type::Sint, a));   // only an empty string has no value
+  s = Sample::of_str("99999999999999999999");
+  ASSERT_TRUE(cast(s, Type::Sint, a));
+  EXPECT_EQ(s.sint, INT64_MAX);
+  s = Sample::of_str("-99999999999999999999");
+  ASSERT_TRUE(cast(s, Type::Sint, a));
+  EXPECT_EQ(s.sint, INT64_MIN);
+  s = Sample::of_str("-9223372036854775808");
+  ASSERT_TRUE(cast(s, Type::Sint, a));
+  EXPECT_EQ(s.sint, INT64_MIN);
   s = Sample::of_str("192.0.2.1");
   ASSERT_TRUE(cast(s, Type::Ipv6, a));
   ASSERT_TRUE(cast(s, Type::Ipv4, a));   // v4-mapped back to v4

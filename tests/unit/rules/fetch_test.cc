@@ -56,6 +56,7 @@ const Row kRows[] = {
     {"src_port", "4444"},
     {"dst_port", "80"},
     {"so_id", "0"},
+    {"so_name", "pub"},
     {"fc_rtt", "<none>"},   // no socket in this test
     {"fc_rttvar", "<none>"},
     {"fc_unacked", "<none>"},
@@ -156,6 +157,7 @@ struct Fixture {
     c.rsp = &rsp;
     c.req_body = "hello";
     c.fe_name = "www";
+    c.so_name = "pub";
     c.fe_id = 3;
     c.txn_vars = &txn;
     c.arena = &arena;
