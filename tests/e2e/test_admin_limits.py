@@ -99,7 +99,10 @@ def test_pipelining_client_that_does_not_read_is_bounded(farm, sluice):
     # The client reads nothing for 3 s while it keeps pushing commands; traffic goes on.
     lat = latencies(lb.port, 3.0)
     grown = rss_kb(pid) - base
-    assert grown < 20 * 1024, f"RSS grew by {grown} kB while the CLI client did not read"
+    # Under AddressSanitizer freed memory sits in its quarantine, so RSS grows with the
+    # traffic itself; the bound that matters is the plain build's.
+    bound_kb = (64 if sanitized(pid) else 20) * 1024
+    assert grown < bound_kb, f"RSS grew by {grown} kB while the CLI client did not read"
     assert not sent.is_set(), "sluice swallowed every command of a client that reads nothing"
     assert p99(lat) < slow, f"traffic p99 {p99(lat):.3f}s while a CLI client floods"
 
