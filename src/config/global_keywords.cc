@@ -250,7 +250,7 @@ constexpr NoticeKeyword kNoticeKeywords[] = {
     {"tune.quic.", "sluice has no QUIC"},
     {"tune.lua.", "'lua-load' is refused"}, {"tune.comp.", "'compression' is refused"},
     {"tune.zlib.", "'compression' is refused"}, {"tune.peers.", "'peers' sections are refused"},
-    {"tune.vars.", "sluice does not cap the memory of variables"}, {"tune.http.cookielen", "'capture cookie' is refused"},
+    {"tune.http.cookielen", "'capture cookie' is refused"},
 };
 
 // setenv, presetenv, unsetenv, resetenv: they change the parse's environment at once, so

@@ -331,6 +331,10 @@ struct ProxyConfig {
   // balancing
   Balance balance = Balance::RoundRobin;
   HashType hash_type = HashType::MapBased;
+  // hash-type's FUNCTION and avalanche: 0 = sluice's own, 1 sdbm, 2 djb2, 3 wt6, 4 crc32
+  // (lb::HashFn's order).
+  uint8_t hash_function = 0;
+  bool hash_avalanche = false;
   std::string balance_arg;          // hdr(NAME) -> NAME; url_param NAME
   uint32_t uri_len = 0, uri_depth = 0;
   bool uri_whole = false;

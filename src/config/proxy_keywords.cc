@@ -239,15 +239,18 @@ Result<void> kw_hash_type(ProxyConfig& p, const Line& l, Env& env) {
   if (w[1] == "map-based") p.hash_type = HashType::MapBased;
   else if (w[1] == "consistent") p.hash_type = HashType::Consistent;
   else return fail(fmt::format("'hash-type' expects map-based or consistent, got '{}'", w[1]));
-  if (w.size() > 2 && w[2] != "sdbm" && w[2] != "djb2" && w[2] != "wt6" && w[2] != "crc32")
-    return fail(fmt::format("hash-type: unknown hash function '{}'", w[2]));
+  static constexpr std::string_view kFns[] = {"sdbm", "djb2", "wt6", "crc32"};
+  p.hash_function = 0;
+  p.hash_avalanche = false;
+  if (w.size() > 2) {
+    auto it = std::find(std::begin(kFns), std::end(kFns), w[2]);
+    if (it == std::end(kFns)) return fail(fmt::format("hash-type: unknown hash function '{}'", w[2]));
+    p.hash_function = static_cast<uint8_t>(1 + (it - std::begin(kFns)));
+  }
   if (w.size() > 3 && w[3] != "avalanche") return fail(fmt::format("hash-type: unknown modifier '{}'", w[3]));
   if (w.size() > 4) return fail(fmt::format("hash-type: unexpected '{}'", w[4]));
-  // The key-to-server mapping is sluice's own whatever the function; only the spread of
-  // keys could differ, which no configuration can rely on.
-  if (w.size() > 2)
-    env.diags.notice(l.loc, fmt::format("'hash-type ... {}' has no effect in sluice (it always uses its own hash function)",
-                                        join(std::span(w).subspan(2))));
+  p.hash_avalanche = w.size() > 3;
+  (void)env;
   return {};
 }
 

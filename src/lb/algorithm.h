@@ -99,9 +99,16 @@ std::unique_ptr<Algorithm> make_algorithm(Kind kind, HashType hash_type,
 // Hash helpers used by proxy/ to build PickContext::hash_key. The values are fixed by
 // this code alone (no per-process seed), so a reload or another process keeps clients
 // on the same server.
-uint64_t hash_bytes(std::string_view data);
+// `hash-type ... FUNCTION [avalanche]`: sluice's own hash (Own) or HAProxy's sdbm, djb2,
+// wt6, crc32 over the key, optionally mixed by HAProxy's avalanche (full_hash).
+enum class HashFn : uint8_t { Own, Sdbm, Djb2, Wt6, Crc32 };
+struct HashSpec {
+  HashFn fn = HashFn::Own;
+  bool avalanche = false;
+};
+uint64_t hash_bytes(std::string_view data, HashSpec spec = {});
 // Hashes the address only, not the port. An IPv4-mapped IPv6 address hashes like the
 // plain IPv4 one. Returns 0 for a null pointer or another family.
-uint64_t hash_address(const sockaddr* sa);
+uint64_t hash_address(const sockaddr* sa, HashSpec spec = {});
 
 }  // namespace sluice::lb

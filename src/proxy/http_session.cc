@@ -985,15 +985,16 @@ void HttpSession::build_request_head() {
 void HttpSession::prepare_pick() {
   lb_key_.reset();
   const auto& bcfg = be_->config();
+  const lb::HashSpec spec = hash_spec(bcfg);
   switch (bcfg.balance) {
-    case config::Balance::Source: lb_key_ = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_)); break;
-    case config::Balance::Uri: lb_key_ = lb::hash_bytes(uri_hash_input(req_.path, bcfg)); break;
+    case config::Balance::Source: lb_key_ = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_), spec); break;
+    case config::Balance::Uri: lb_key_ = lb::hash_bytes(uri_hash_input(req_.path, bcfg), spec); break;
     case config::Balance::UrlParam:
-      if (auto v = url_param_value(req_.path, bcfg.balance_arg)) lb_key_ = lb::hash_bytes(*v);
+      if (auto v = url_param_value(req_.path, bcfg.balance_arg)) lb_key_ = lb::hash_bytes(*v, spec);
       break;
     case config::Balance::Hdr: {
       int i = req_.find(bcfg.balance_arg);
-      if (i >= 0) lb_key_ = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value);
+      if (i >= 0) lb_key_ = lb::hash_bytes(req_.headers[static_cast<size_t>(i)].value, spec);
       break;
     }
     default: break;

@@ -34,6 +34,11 @@ class Worker;
 
 using FrontendCounters = backend::FrontendCounters;
 
+// The backend's `hash-type ... FUNCTION [avalanche]` for the balancing key.
+inline lb::HashSpec hash_spec(const config::ProxyConfig& p) {
+  return {static_cast<lb::HashFn>(p.hash_function), p.hash_avalanche};
+}
+
 struct UseBackendRule {
   Condition cond;
   backend::Backend* backend = nullptr;

@@ -130,7 +130,7 @@ bool TcpSession::connect_next() {
   counted_on_server_ = false;
   std::optional<uint64_t> key;
   if (be_->config().balance == config::Balance::Source)
-    key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_));
+    key = lb::hash_address(reinterpret_cast<const sockaddr*>(&src_), hash_spec(be_->config()));
   const StickRules* stick = be_->config().stick_rules.empty() ? nullptr : w_.runtime().stick_rules(be_);
   rules::Arena arena;
   AclContext actx;

@@ -258,10 +258,16 @@ TEST(ConfigBalanceTest, Algorithms) {
   EXPECT_TRUE(has_diag(bad, "t.cfg:8: 'balance url_param ... check_post' is not supported by sluice yet")) << dump(bad);
   EXPECT_TRUE(has_diag(bad, "t.cfg:9: 'balance hdr(...) use_domain_only' is not supported by sluice yet")) << dump(bad);
   EXPECT_TRUE(has_diag(bad, "t.cfg:10: 'balance random(2)' is not supported by sluice yet")) << dump(bad);
-  // The hash function cannot be chosen: a notice, not an error.
+  // The hash function and avalanche are kept for the balancer (lb::HashSpec), silently.
   auto fn = load(std::string(kDefaults) + "backend b\n  hash-type consistent djb2 avalanche\n  server s 127.0.0.1:1\n");
   ASSERT_TRUE(fn.ok()) << dump(fn);
-  EXPECT_TRUE(has_diag(fn, "t.cfg:6: notice: 'hash-type ... djb2 avalanche' has no effect in sluice", true)) << dump(fn);
+  EXPECT_FALSE(has_diag(fn, "t.cfg:6:", true)) << dump(fn);
+  const auto* b = fn.config->find_proxy("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->hash_function, 2);   // djb2
+  EXPECT_TRUE(b->hash_avalanche);
+  auto tv = load("global\n  tune.vars.txn-max-size 64\n" + std::string(kDefaults));
+  EXPECT_TRUE(has_diag(tv, "t.cfg:2: 'tune.vars.txn-max-size' is not supported by sluice yet")) << dump(tv);
 }
 
 TEST(ConfigStickTest, TableAndRules) {

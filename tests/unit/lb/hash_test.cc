@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "core/hash.h"
 #include "unit/lb/fake_server.h"
 
 namespace sluice::lb {
@@ -219,6 +220,28 @@ TEST(LbHash, SetServersAddAndRemove) {
   map.set_servers(servers);
   for (const auto& o : owners(ring, keys)) EXPECT_NE(o, "a");
   for (const auto& o : owners(map, keys)) EXPECT_NE(o, "a");
+}
+
+}  // namespace
+}  // namespace sluice::lb
+
+namespace sluice::lb {
+namespace {
+
+TEST(LbHash, HashTypeFunctionIsUsed) {
+  // hash-type ... sdbm|djb2|wt6|crc32 [avalanche]: HAProxy's function, in both halves.
+  const HashSpec djb2{HashFn::Djb2, false}, djb2_av{HashFn::Djb2, true}, crc{HashFn::Crc32, false};
+  uint32_t h = core::hash_djb2("/index.html");
+  EXPECT_EQ(hash_bytes("/index.html", djb2), (uint64_t{h} << 32) | h);
+  uint32_t a = core::full_hash(h);
+  EXPECT_EQ(hash_bytes("/index.html", djb2_av), (uint64_t{a} << 32) | a);
+  EXPECT_EQ(hash_bytes("abc", crc) & 0xffffffffu, 0x352441c2u);
+  EXPECT_NE(hash_bytes("/index.html", djb2), hash_bytes("/index.html"));
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(0x0a000001);
+  EXPECT_EQ(hash_address(reinterpret_cast<const sockaddr*>(&in), crc),
+            hash_bytes({reinterpret_cast<const char*>(&in.sin_addr), 4}, crc));
 }
 
 }  // namespace
