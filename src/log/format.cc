@@ -450,19 +450,8 @@ Result<Format> Format::compile(std::string_view text, CompileCtx& cc, Mode mode)
     }
     if (i < text.size() && text[i] == '[') {
       // The expression ends at the first ']' outside quotes and parentheses.
-      size_t j = i + 1;
-      int depth = 0;
-      char quote = 0;
-      for (; j < text.size(); ++j) {
-        char ch = text[j];
-        if (ch == '\\' && quote != '\'') { ++j; continue; }
-        if (quote != 0) { if (ch == quote) quote = 0; continue; }
-        if (ch == '"' || ch == '\'') quote = ch;
-        else if (ch == '(') ++depth;
-        else if (ch == ')') --depth;
-        else if (ch == ']' && depth <= 0) break;
-      }
-      if (j >= text.size()) return fail(fmt::format("missing ']' after '%[' in '{}'", text));
+      size_t j = find_close(text, i + 1, ']');
+      if (j == std::string_view::npos) return fail(fmt::format("missing ']' after '%[' in '{}'", text));
       auto e = Expr::compile(text.substr(i + 1, j - i - 1), cc);
       if (!e) {
         if (!is_log) return fail(e.error().message);

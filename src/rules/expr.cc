@@ -57,24 +57,29 @@ Result<Call> split_call(std::string_view text) {
   c.name = text.substr(0, i);
   if (i < text.size() && text[i] == '(') {
     c.has_parens = true;
-    char quote = 0;
-    size_t j = i + 1;
-    int depth = 1;
-    for (; j < text.size(); ++j) {
-      char ch = text[j];
-      if (ch == '\\' && quote != '\'') { ++j; continue; }
-      if (quote != 0) { if (ch == quote) quote = 0; continue; }
-      if (ch == '"' || ch == '\'') quote = ch;
-      else if (ch == '(') ++depth;
-      else if (ch == ')' && --depth == 0) break;
-    }
-    if (j >= text.size()) return fail(fmt::format("missing closing parenthesis in '{}'", text));
+    size_t j = find_close(text, i + 1, ')');
+    if (j == std::string_view::npos) return fail(fmt::format("missing closing parenthesis in '{}'", text));
     c.args = text.substr(i + 1, j - i - 1);
     c.rest = text.substr(j + 1);
   } else {
     c.rest = text.substr(i);
   }
   return c;
+}
+
+size_t find_close(std::string_view text, size_t from, char close) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t j = from; j < text.size(); ++j) {
+    char ch = text[j];
+    if (ch == '\\' && quote != '\'') { ++j; continue; }
+    if (quote != 0) { if (ch == quote) quote = 0; continue; }
+    if (ch == '"' || ch == '\'') quote = ch;
+    else if (ch == close && depth == 0) return j;
+    else if (ch == '(') ++depth;
+    else if (ch == ')') --depth;
+  }
+  return std::string_view::npos;
 }
 
 Result<void> parse_args(std::string_view spec, std::string_view text, Args& out, CompileCtx& cc,

@@ -63,6 +63,9 @@ struct Call {
   bool has_parens = false;
 };
 Result<Call> split_call(std::string_view text);
+// The position of `close` (')' or ']') in `text` from `from` on, outside quotes, backslash
+// escapes and nested parentheses; npos when there is none.
+size_t find_close(std::string_view text, size_t from, char close);
 
 // A format string (HAProxy's log-format language), compiled once at load into nodes:
 // literal text, separators (log lines only), log variables (%ci, %Tr, %{+Q}r...) and
